@@ -1,0 +1,41 @@
+/**
+ * `npm run bench -- NAME` runs one benchmark and prints its figures as one JSON object on the last
+ * line; `npm run bench` alone lists the names. Results go to docs/BENCHMARKS.md by hand, with the
+ * command, the machine and the date.
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+type BenchResult = Record<string, number | string | boolean>;
+interface BenchModule {
+  run(args: string[]): Promise<BenchResult>;
+}
+
+/** name → module file (relative to this directory) and what it measures. */
+const BENCHES: Record<string, { file: string; about: string }> = {
+  'sip-parse': { file: './sip-parse', about: 'parse + serialize INVITE/REGISTER; 64 KB contact bomb' },
+  'sip-options': { file: './sip-options', about: 'OPTIONS transactions/s over UDP and TLS; memory per idle TLS connection' },
+};
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  if (!name) {
+    console.log('Benchmarks (npm run bench -- NAME):');
+    for (const [n, b] of Object.entries(BENCHES)) console.log(`  ${n.padEnd(14)} ${b.about}`);
+    return;
+  }
+  const entry = BENCHES[name];
+  if (!entry) {
+    console.error(`bench: unknown benchmark "${name}"; run \`npm run bench\` to list them`);
+    process.exit(2);
+  }
+  const mod = (await import(path.join(__dirname, entry.file))) as BenchModule;
+  const result = await mod.run(args);
+  const machine = `${os.cpus().length}x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, node ${process.version}`;
+  console.log(JSON.stringify({ bench: name, ...result, machine, date: new Date().toISOString().slice(0, 10) }));
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.stack : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,180 @@
+/**
+ * SIP requests and responses (RFC 3261 §7).
+ *
+ * The headers every element routes on (Via, From, To, Call-ID, CSeq, Max-Forwards, Contact) are
+ * parsed eagerly into typed fields, because validating them is what decides between a normal answer
+ * and a 400 (RFC 4475 §3.1.2). Every other header is kept as text in a `HeaderList`, in received
+ * order, and parsed only by the layer that needs it.
+ */
+import type { ContactList, CSeq, NameAddr, Uri, Via } from './types';
+
+/** Ordered list of header fields that are not held in typed fields. Names are canonical (long form). */
+export class HeaderList {
+  private readonly entries: Array<[string, string]> = [];
+
+  /** Canonical names are matched case-insensitively. */
+  private static key(name: string): string {
+    return name.toLowerCase();
+  }
+
+  get(name: string): string | undefined {
+    const k = HeaderList.key(name);
+    for (const [n, v] of this.entries) if (HeaderList.key(n) === k) return v;
+    return undefined;
+  }
+
+  getAll(name: string): string[] {
+    const k = HeaderList.key(name);
+    const out: string[] = [];
+    for (const [n, v] of this.entries) if (HeaderList.key(n) === k) out.push(v);
+    return out;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Appends a field (after any existing fields of the same name). */
+  add(name: string, value: string): void {
+    this.entries.push([name, value]);
+  }
+
+  /** Puts a field before every other field of that name (e.g. a new Record-Route). */
+  prepend(name: string, value: string): void {
+    const k = HeaderList.key(name);
+    const i = this.entries.findIndex(([n]) => HeaderList.key(n) === k);
+    if (i < 0) this.entries.push([name, value]);
+    else this.entries.splice(i, 0, [name, value]);
+  }
+
+  /** Replaces every field of that name by one. */
+  set(name: string, value: string): void {
+    this.remove(name);
+    this.entries.push([name, value]);
+  }
+
+  remove(name: string): void {
+    const k = HeaderList.key(name);
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      if (HeaderList.key(this.entries[i][0]) === k) this.entries.splice(i, 1);
+    }
+  }
+
+  /** All fields, in order, as [name, value]. */
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries[Symbol.iterator]();
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  clone(): HeaderList {
+    const h = new HeaderList();
+    for (const [n, v] of this.entries) h.add(n, v);
+    return h;
+  }
+}
+
+/** Fields shared by requests and responses. */
+export interface SipMessageFields {
+  via: Via[];
+  from: NameAddr;
+  to: NameAddr;
+  callId: string;
+  cseq: CSeq;
+  maxForwards?: number;
+  contact?: ContactList;
+  headers: HeaderList;
+  body: Buffer;
+}
+
+export class SipRequest implements SipMessageFields {
+  readonly kind = 'request' as const;
+  method: string;
+  uri: Uri;
+  via: Via[];
+  from: NameAddr;
+  to: NameAddr;
+  callId: string;
+  cseq: CSeq;
+  maxForwards?: number;
+  contact?: ContactList;
+  headers: HeaderList;
+  body: Buffer;
+
+  constructor(init: { method: string; uri: Uri } & Omit<SipMessageFields, 'headers' | 'body'> & Partial<Pick<SipMessageFields, 'headers' | 'body'>>) {
+    this.method = init.method;
+    this.uri = init.uri;
+    this.via = init.via;
+    this.from = init.from;
+    this.to = init.to;
+    this.callId = init.callId;
+    this.cseq = init.cseq;
+    this.maxForwards = init.maxForwards;
+    this.contact = init.contact;
+    this.headers = init.headers ?? new HeaderList();
+    this.body = init.body ?? Buffer.alloc(0);
+  }
+}
+
+export class SipResponse implements SipMessageFields {
+  readonly kind = 'response' as const;
+  status: number;
+  reason: string;
+  via: Via[];
+  from: NameAddr;
+  to: NameAddr;
+  callId: string;
+  cseq: CSeq;
+  maxForwards?: number;
+  contact?: ContactList;
+  headers: HeaderList;
+  body: Buffer;
+
+  constructor(init: { status: number; reason: string } & Omit<SipMessageFields, 'headers' | 'body'> & Partial<Pick<SipMessageFields, 'headers' | 'body'>>) {
+    this.status = init.status;
+    this.reason = init.reason;
+    this.via = init.via;
+    this.from = init.from;
+    this.to = init.to;
+    this.callId = init.callId;
+    this.cseq = init.cseq;
+    this.maxForwards = init.maxForwards;
+    this.contact = init.contact;
+    this.headers = init.headers ?? new HeaderList();
+    this.body = init.body ?? Buffer.alloc(0);
+  }
+}
+
+export type SipMessage = SipRequest | SipResponse;
+
+/** The tag parameter of a From or To value (RFC 3261 §19.3). */
+export function tagOf(addr: NameAddr): string | undefined {
+  const t = addr.params.get('tag');
+  return t === null ? undefined : t;
+}
+
+/** The branch of the top Via (RFC 3261 §17.2.3), if any. */
+export function topBranch(msg: SipMessage): string | undefined {
+  const b = msg.via[0]?.params.get('branch');
+  return b === null ? undefined : b;
+}
+
+/**
+ * Builds a response to a request per RFC 3261 §8.2.6.2: Via, From, To, Call-ID and CSeq copied;
+ * a To tag added by the caller when the response creates or belongs to a dialog.
+ */
+export function makeResponse(req: SipRequest, status: number, reason: string, toTag?: string): SipResponse {
+  const toParams = new Map(req.to.params);
+  if (toTag !== undefined && !toParams.has('tag')) toParams.set('tag', toTag);
+  return new SipResponse({
+    status,
+    reason,
+    via: req.via.map((v) => ({ ...v, params: new Map(v.params) })),
+    from: req.from,
+    to: { ...req.to, params: toParams },
+    callId: req.callId,
+    cseq: { ...req.cseq },
+  });
+}
