@@ -32,6 +32,16 @@ export interface SendTarget {
   flowId?: string;
   /** For TLS connections we open: the name to verify the server certificate against (SNI). */
   serverName?: string;
+  /**
+   * UDP only: send from the listening socket bound to this address (pass `ReceivedInfo.local`), so a
+   * response leaves from the address the request reached (RFC 3581 §4 symmetric response).
+   */
+  local?: Endpoint;
+  /**
+   * RFC 5626 §5.3: use the flow named by `flowId` or nothing. When the flow is gone the send rejects
+   * with a `FlowFailedError` (the layer above answers 430) instead of opening a new connection.
+   */
+  flowOnly?: boolean;
 }
 
 /** What a transport hands up: one framed message. */
@@ -48,6 +58,14 @@ export class TransportError extends Error {
   constructor(message: string, readonly target?: SendTarget) {
     super(message);
     this.name = 'TransportError';
+  }
+}
+
+/** RFC 5626 §5.3: the flow the message had to use is no longer up. */
+export class FlowFailedError extends TransportError {
+  constructor(message: string, target?: SendTarget) {
+    super(message, target);
+    this.name = 'FlowFailedError';
   }
 }
 
