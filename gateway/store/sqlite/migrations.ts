@@ -1,0 +1,142 @@
+/**
+ * Numbered schema migrations for the SQLite backend.
+ *
+ * `schema_version` records every applied migration. Opening runs the pending ones in one
+ * IMMEDIATE transaction (the write lock is taken before the version is read, so a CLI and a
+ * gateway opening the same file at once cannot both apply a migration); opening an up-to-date
+ * database changes nothing. Migrations are append-only: a released one is never edited, a change
+ * is a new entry. A database newer than this build is refused rather than misread.
+ *
+ * Tables are STRICT (SQLite 3.37): a wrong type is an error, not a silent conversion.
+ */
+import type { Database } from 'better-sqlite3';
+import { SchemaVersionError, StoreError } from '../errors';
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  /** SQL script, or a function for changes SQL alone cannot express. */
+  readonly up: string | ((db: Database) => void);
+}
+
+const V1_INITIAL = `
+CREATE TABLE meta (
+  name  TEXT PRIMARY KEY NOT NULL,
+  value BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE users (
+  name                   TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+  number                 TEXT UNIQUE,
+  display_name           TEXT,
+  state                  TEXT NOT NULL CHECK (state IN ('active', 'blocked', 'password-change-required')),
+  may_call_off_net       INTEGER NOT NULL CHECK (may_call_off_net IN (0, 1)),
+  may_call_international INTEGER NOT NULL CHECK (may_call_international IN (0, 1)),
+  created_at             INTEGER NOT NULL,
+  updated_at             INTEGER NOT NULL
+) STRICT;
+
+-- Digest HA1s (RFC 7616 §3.4.2), sealed with AES-256-GCM by the caller.
+CREATE TABLE ha1s (
+  user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  algorithm TEXT NOT NULL CHECK (algorithm IN ('MD5', 'SHA-256', 'SHA-512-256')),
+  realm     TEXT NOT NULL,
+  sealed    BLOB NOT NULL,
+  PRIMARY KEY (user_name, algorithm)
+) STRICT;
+
+-- One-time password verifiers: HMAC-SHA256 of the OTP under a master-derived key.
+CREATE TABLE otps (
+  user_name  TEXT PRIMARY KEY NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  mac        BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER
+) STRICT;
+
+-- RFC 3261 §10.3 bindings with RFC 5626 flow data and RFC 3327 Path.
+CREATE TABLE registrations (
+  aor            TEXT NOT NULL,
+  contact        TEXT NOT NULL,
+  user_name      TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  call_id        TEXT NOT NULL,
+  cseq           INTEGER NOT NULL CHECK (cseq BETWEEN 0 AND 4294967295),
+  expires_at     INTEGER NOT NULL,
+  q_milli        INTEGER CHECK (q_milli BETWEEN 0 AND 1000),
+  instance_id    TEXT,
+  reg_id         INTEGER CHECK (reg_id BETWEEN 1 AND 4294967295),
+  transport      TEXT NOT NULL CHECK (transport IN ('UDP', 'TCP', 'TLS')),
+  remote_address TEXT NOT NULL,
+  remote_port    INTEGER NOT NULL CHECK (remote_port BETWEEN 0 AND 65535),
+  local_address  TEXT,
+  local_port     INTEGER CHECK (local_port BETWEEN 0 AND 65535),
+  flow_id        TEXT,
+  path           TEXT NOT NULL DEFAULT '[]',
+  user_agent     TEXT,
+  registered_at  INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  PRIMARY KEY (aor, contact),
+  CHECK ((instance_id IS NULL) = (reg_id IS NULL))
+) STRICT;
+CREATE UNIQUE INDEX registrations_flow ON registrations (aor, instance_id, reg_id)
+  WHERE instance_id IS NOT NULL;
+CREATE INDEX registrations_expiry ON registrations (expires_at);
+CREATE INDEX registrations_user ON registrations (user_name);
+
+CREATE TABLE cert_bindings (
+  fingerprint TEXT PRIMARY KEY NOT NULL CHECK (length(fingerprint) = 64),
+  user_name   TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX cert_bindings_user ON cert_bindings (user_name);
+
+CREATE TABLE admin_tokens (
+  id           TEXT PRIMARY KEY NOT NULL,
+  mac          BLOB NOT NULL UNIQUE,
+  label        TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER,
+  last_used_at INTEGER
+) STRICT;
+`;
+
+/** Ordered, append-only. Version n is at index n - 1. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'users, secrets, registrations, certificate bindings, admin tokens', up: V1_INITIAL },
+];
+
+export interface MigrationResult {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Brings the database to the last migration of `migrations`. Idempotent. */
+export function migrate(db: Database, now: number, migrations: readonly Migration[] = MIGRATIONS): MigrationResult {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new StoreError(`migration list is not numbered 1..n (entry ${i} has ${m.version})`);
+  });
+  const latest = migrations.length;
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER PRIMARY KEY NOT NULL,
+    description TEXT NOT NULL,
+    applied_at  INTEGER NOT NULL
+  ) STRICT`);
+  const current = db.prepare<[], { v: number | null }>('SELECT max(version) AS v FROM schema_version');
+  const record = db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)');
+  const run = db.transaction((): MigrationResult => {
+    const from = current.get()?.v ?? 0;
+    if (from > latest) {
+      throw new SchemaVersionError(
+        `database schema version ${from} is newer than this build knows (${latest}); ` +
+          'run the ciphergate version that wrote it, or restore a backup made by this version',
+      );
+    }
+    for (const m of migrations.slice(from)) {
+      if (typeof m.up === 'string') db.exec(m.up);
+      else m.up(db);
+      record.run(m.version, m.description, now);
+    }
+    return { from, to: latest };
+  });
+  return run.immediate();
+}
