@@ -20,4 +20,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# With no arguments, the whole suite; otherwise the files given.
+if [ $# -eq 0 ]; then set -- "dist/test/**/*.test.js"; fi
 exec npx --no-install mocha "$@"

@@ -2,7 +2,8 @@
  * The SIP message model (RFC 3261 §7, §20, §25).
  *
  * Structured values for the headers the core routes on; every other header is kept as text.
- * Parameters are ordered maps: `null` is a parameter without a value (`;lr`).
+ * Parameters are ordered maps: `null` is a parameter without a value (`;lr`). Names are lower-cased;
+ * values are kept as received (a quoted-string value keeps its quotes: `"<urn:uuid:...>"`).
  */
 
 export type Params = Map<string, string | null>;
@@ -10,6 +11,7 @@ export type Params = Map<string, string | null>;
 /** sip: and sips: URIs (RFC 3261 §19.1). `host` keeps IPv6 references bracketed: `[2001:db8::1]` (RFC 5118). */
 export interface SipUri {
   scheme: 'sip' | 'sips';
+  /** %-escaped as received (RFC 3261 §19.1.4 compares unescaped: see unescapeUriPart). */
   user?: string;
   password?: string;
   host: string;
@@ -37,6 +39,7 @@ export type Uri = SipUri | TelUri | OtherUri;
 
 /** name-addr / addr-spec with header parameters (From, To, Contact, Route, Record-Route). */
 export interface NameAddr {
+  /** The display name as text: unquoted, quoted-pairs resolved. Written back as a quoted-string. */
   displayName?: string;
   uri: Uri;
   params: Params;
@@ -44,6 +47,7 @@ export interface NameAddr {
 
 /** One Via value (RFC 3261 §20.42). `transport` is upper-cased (UDP, TCP, TLS, SCTP, WS, WSS, ...). */
 export interface Via {
+  /** protocol-name "/" protocol-version, e.g. "SIP/2.0". */
   protocol: string;
   transport: string;
   host: string;

@@ -64,7 +64,7 @@ export function stampReceived(request: SipRequest, info: ReceivedInfo): void {
  * wire or resolving a name (RFC 3263 §5 is not done here). `maddr` is ignored on purpose: honouring
  * it lets any sender reflect responses to an address of its choice.
  */
-export function responseTarget(request: SipRequest, info: ReceivedInfo): SendTarget {
+export function responseTarget(request: Pick<SipRequest, 'via'>, info: ReceivedInfo): SendTarget {
   const via: Via | undefined = request.via[0];
   const address = bare(info.remote.address);
   const sentByPort = validPort(via?.port) ?? defaultPort(info.protocol);

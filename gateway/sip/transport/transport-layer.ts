@@ -120,6 +120,17 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> implement
   }
 
   /**
+   * Closes a TCP/TLS flow at once (its user was blocked, its source banned). `flowClosed` follows
+   * when the socket is gone. Returns false when no such flow is up.
+   */
+  closeFlow(flowId: string): boolean {
+    const flow = this.flows.get(flowId) ?? this.flows.all().find((f) => f.id === flowId);
+    if (flow === undefined) return false;
+    flow.close();
+    return true;
+  }
+
+  /**
    * RFC 3261 §18.1.1, §18.2.2: over the target's flow when it is up; else UDP from a listening
    * socket, or a new TCP/TLS connection (reused by later sends to the same destination).
    */
