@@ -1,0 +1,139 @@
+/**
+ * SRTP protection profiles: the transform parameters of each crypto suite.
+ *
+ * - AES_CM_128_HMAC_SHA1_80 / _32: RFC 3711 §5 defaults; SDES names RFC 4568 §6.2; DTLS-SRTP
+ *   profile ids RFC 5764 §4.1.2.
+ * - AES_256_CM_HMAC_SHA1_80 / _32: RFC 6188 §3–§6 (AES-256 counter mode and AES_256_CM_PRF).
+ * - AEAD_AES_128_GCM / AEAD_AES_256_GCM: RFC 7714 §12–§14 (16-octet tag, 96-bit salt).
+ *
+ * SRTCP tag of the *_32 suites: RFC 5764 §4.1.2 and libsrtp-based peers (Asterisk, FreeSWITCH)
+ * use an 80-bit SRTCP tag with the 32-bit SRTP tag; libre/baresip uses 32 bits for both. The
+ * default here is 80; `SrtpContextOptions.srtcpTagLength` selects 4 for a libre peer.
+ */
+
+export type SrtpProfileName =
+  | 'AES_CM_128_HMAC_SHA1_80'
+  | 'AES_CM_128_HMAC_SHA1_32'
+  | 'AES_256_CM_HMAC_SHA1_80'
+  | 'AES_256_CM_HMAC_SHA1_32'
+  | 'AEAD_AES_128_GCM'
+  | 'AEAD_AES_256_GCM';
+
+export interface SrtpProfile {
+  readonly name: SrtpProfileName;
+  /** The crypto-suite token of an SDP a=crypto line (RFC 4568 §9.1, RFC 6188 §7, RFC 7714 §14.1). */
+  readonly sdesName: string;
+  /** The DTLS-SRTP protection profile id (RFC 5764 §4.1.2, RFC 7714 §14.2), if one is registered. */
+  readonly dtlsProfileId: number | undefined;
+  /** 'aes-cm' = AES counter mode + HMAC-SHA1 (RFC 3711 §4); 'aes-gcm' = AEAD (RFC 7714). */
+  readonly transform: 'aes-cm' | 'aes-gcm';
+  /** Master key and session encryption key length, in octets. */
+  readonly keyLength: 16 | 32;
+  /** Master salt and session salt length, in octets (112 bits for AES-CM, 96 for GCM). */
+  readonly saltLength: 14 | 12;
+  /** Session authentication key length n_a, in octets (0 for AEAD). */
+  readonly authKeyLength: 20 | 0;
+  /** Authentication tag appended to each SRTP packet, in octets. */
+  readonly srtpTagLength: number;
+  /** Authentication tag appended to each SRTCP packet, in octets. */
+  readonly srtcpTagLength: number;
+}
+
+const PROFILE_LIST: readonly SrtpProfile[] = [
+  {
+    name: 'AES_CM_128_HMAC_SHA1_80',
+    sdesName: 'AES_CM_128_HMAC_SHA1_80',
+    dtlsProfileId: 0x0001,
+    transform: 'aes-cm',
+    keyLength: 16,
+    saltLength: 14,
+    authKeyLength: 20,
+    srtpTagLength: 10,
+    srtcpTagLength: 10,
+  },
+  {
+    name: 'AES_CM_128_HMAC_SHA1_32',
+    sdesName: 'AES_CM_128_HMAC_SHA1_32',
+    dtlsProfileId: 0x0002,
+    transform: 'aes-cm',
+    keyLength: 16,
+    saltLength: 14,
+    authKeyLength: 20,
+    srtpTagLength: 4,
+    srtcpTagLength: 10,
+  },
+  {
+    name: 'AES_256_CM_HMAC_SHA1_80',
+    sdesName: 'AES_256_CM_HMAC_SHA1_80',
+    dtlsProfileId: undefined,
+    transform: 'aes-cm',
+    keyLength: 32,
+    saltLength: 14,
+    authKeyLength: 20,
+    srtpTagLength: 10,
+    srtcpTagLength: 10,
+  },
+  {
+    name: 'AES_256_CM_HMAC_SHA1_32',
+    sdesName: 'AES_256_CM_HMAC_SHA1_32',
+    dtlsProfileId: undefined,
+    transform: 'aes-cm',
+    keyLength: 32,
+    saltLength: 14,
+    authKeyLength: 20,
+    srtpTagLength: 4,
+    srtcpTagLength: 10,
+  },
+  {
+    name: 'AEAD_AES_128_GCM',
+    sdesName: 'AEAD_AES_128_GCM',
+    dtlsProfileId: 0x0007,
+    transform: 'aes-gcm',
+    keyLength: 16,
+    saltLength: 12,
+    authKeyLength: 0,
+    srtpTagLength: 16,
+    srtcpTagLength: 16,
+  },
+  {
+    name: 'AEAD_AES_256_GCM',
+    sdesName: 'AEAD_AES_256_GCM',
+    dtlsProfileId: 0x0008,
+    transform: 'aes-gcm',
+    keyLength: 32,
+    saltLength: 12,
+    authKeyLength: 0,
+    srtpTagLength: 16,
+    srtcpTagLength: 16,
+  },
+].map((p) => Object.freeze(p as SrtpProfile));
+
+/** Every supported profile, keyed by name. */
+export const SRTP_PROFILES: Readonly<Record<SrtpProfileName, SrtpProfile>> = Object.freeze(
+  Object.fromEntries(PROFILE_LIST.map((p) => [p.name, p])) as Record<SrtpProfileName, SrtpProfile>,
+);
+
+/**
+ * The SDES crypto-suite names this module implements (RFC 4568 §6.2, RFC 6188 §7, RFC 7714 §14.1).
+ * Which to offer and prefer is the SDES layer's policy, not this module's.
+ */
+export const SDES_SUITE_NAMES: readonly string[] = Object.freeze(PROFILE_LIST.map((p) => p.sdesName));
+
+export function isSrtpProfileName(name: string): name is SrtpProfileName {
+  return Object.prototype.hasOwnProperty.call(SRTP_PROFILES, name);
+}
+
+/** The profile of a name, or undefined. */
+export function getSrtpProfile(name: string): SrtpProfile | undefined {
+  return isSrtpProfileName(name) ? SRTP_PROFILES[name] : undefined;
+}
+
+/** The profile an SDP a=crypto suite token names (case-sensitive, RFC 4568 §9.1), or undefined. */
+export function profileFromSdesName(suite: string): SrtpProfile | undefined {
+  return PROFILE_LIST.find((p) => p.sdesName === suite);
+}
+
+/** The profile a DTLS-SRTP use_srtp protection profile id names (RFC 5764 §4.1.2), or undefined. */
+export function profileFromDtlsId(id: number): SrtpProfile | undefined {
+  return PROFILE_LIST.find((p) => p.dtlsProfileId === id);
+}
