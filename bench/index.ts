@@ -14,6 +14,7 @@ interface BenchModule {
 /** name → module file (relative to this directory) and what it measures. */
 const BENCHES: Record<string, { file: string; about: string }> = {
   'sip-parse': { file: './sip-parse', about: 'parse + serialize INVITE/REGISTER; 64 KB contact bomb' },
+  srtp: { file: './srtp', about: 'SRTP/SRTCP protect+unprotect µs per packet, all profiles' },
   'sip-options': { file: './sip-options', about: 'OPTIONS transactions/s over UDP and TLS; memory per idle TLS connection' },
 };
 

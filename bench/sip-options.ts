@@ -8,7 +8,32 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import tls from 'node:tls';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { startGateway, type GatewayProcess } from '../test/helpers/gateway-process';
+
+/** A UDP port nothing listens on right now (bound, read, released). */
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** npm `sip` 0.0.6 answering OPTIONS, measured with the same load in the same run. */
+async function npmSipRate(port: number): Promise<{ tps: number; perSecond: number[] }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'peers', 'npm-sip-options.js'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.once('exit', (c) => reject(new Error(`npm sip peer exited ${c}`)));
+  });
+  try {
+    return await udpRate(port);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 256);
@@ -33,14 +58,14 @@ function median(xs: number[]): number {
 }
 
 /** Counts 200 responses per second over UDP with WINDOW requests in flight. */
-async function udpRate(gw: GatewayProcess): Promise<{ tps: number; perSecond: number[] }> {
+async function udpRate(port: number): Promise<{ tps: number; perSecond: number[] }> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   const lport = sock.address().port;
   let n = 0;
   let ok = 0;
   const perSecond: number[] = [];
-  const send = (): void => sock.send(options('UDP', gw.udp.port, n++, lport), gw.udp.port, '127.0.0.1');
+  const send = (): void => sock.send(options('UDP', port, n++, lport), port, '127.0.0.1');
   sock.on('message', (m) => {
     if (m[8] === 0x32 && m[9] === 0x30 && m[10] === 0x30) ok++; // "SIP/2.0 200"
     send();
@@ -143,12 +168,16 @@ export async function run(): Promise<Record<string, number | string>> {
   const gw = await startGateway(['--set', 'sip.maxConnections=10000']);
   try {
     const ca = fs.readFileSync(`${gw.dataDir}/tls/cert.pem`);
-    const udp = await udpRate(gw);
+    const udp = await udpRate(gw.udp.port);
+    const peer = await npmSipRate(await freeUdpPort());
     const tlsr = await tlsRate(gw, ca);
     return {
       udp_tps: udp.tps,
       udp_per_second: udp.perSecond.join(' '),
       udp_target: 20000,
+      npm_sip_udp_tps: peer.tps,
+      npm_sip_per_second: peer.perSecond.join(' '),
+      udp_ratio_vs_npm_sip: +(udp.tps / peer.tps).toFixed(2),
       tls_tps: tlsr.tps,
       tls_per_second: tlsr.perSecond.join(' '),
       tls_target: 10000,

@@ -10,23 +10,19 @@ import type { ContactList, CSeq, NameAddr, Uri, Via } from './types';
 
 /** Ordered list of header fields that are not held in typed fields. Names are canonical (long form). */
 export class HeaderList {
-  private readonly entries: Array<[string, string]> = [];
-
-  /** Canonical names are matched case-insensitively. */
-  private static key(name: string): string {
-    return name.toLowerCase();
-  }
+  /** [name as written, value, lower-cased name]: the key is computed once, not on every lookup. */
+  private readonly entries: Array<[string, string, string]> = [];
 
   get(name: string): string | undefined {
-    const k = HeaderList.key(name);
-    for (const [n, v] of this.entries) if (HeaderList.key(n) === k) return v;
+    const k = name.toLowerCase();
+    for (const e of this.entries) if (e[2] === k) return e[1];
     return undefined;
   }
 
   getAll(name: string): string[] {
-    const k = HeaderList.key(name);
+    const k = name.toLowerCase();
     const out: string[] = [];
-    for (const [n, v] of this.entries) if (HeaderList.key(n) === k) out.push(v);
+    for (const e of this.entries) if (e[2] === k) out.push(e[1]);
     return out;
   }
 
@@ -36,33 +32,33 @@ export class HeaderList {
 
   /** Appends a field (after any existing fields of the same name). */
   add(name: string, value: string): void {
-    this.entries.push([name, value]);
+    this.entries.push([name, value, name.toLowerCase()]);
   }
 
   /** Puts a field before every other field of that name (e.g. a new Record-Route). */
   prepend(name: string, value: string): void {
-    const k = HeaderList.key(name);
-    const i = this.entries.findIndex(([n]) => HeaderList.key(n) === k);
-    if (i < 0) this.entries.push([name, value]);
-    else this.entries.splice(i, 0, [name, value]);
+    const k = name.toLowerCase();
+    const i = this.entries.findIndex((e) => e[2] === k);
+    if (i < 0) this.entries.push([name, value, k]);
+    else this.entries.splice(i, 0, [name, value, k]);
   }
 
   /** Replaces every field of that name by one. */
   set(name: string, value: string): void {
     this.remove(name);
-    this.entries.push([name, value]);
+    this.add(name, value);
   }
 
   remove(name: string): void {
-    const k = HeaderList.key(name);
+    const k = name.toLowerCase();
     for (let i = this.entries.length - 1; i >= 0; i--) {
-      if (HeaderList.key(this.entries[i][0]) === k) this.entries.splice(i, 1);
+      if (this.entries[i][2] === k) this.entries.splice(i, 1);
     }
   }
 
   /** All fields, in order, as [name, value]. */
-  [Symbol.iterator](): IterableIterator<[string, string]> {
-    return this.entries[Symbol.iterator]();
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (const e of this.entries) yield [e[0], e[1]];
   }
 
   get size(): number {
@@ -71,7 +67,7 @@ export class HeaderList {
 
   clone(): HeaderList {
     const h = new HeaderList();
-    for (const [n, v] of this.entries) h.add(n, v);
+    for (const e of this.entries) h.entries.push([e[0], e[1], e[2]]);
     return h;
   }
 }
