@@ -22,14 +22,14 @@ async function freeUdpPort(): Promise<number> {
 }
 
 /** npm `sip` 0.0.6 answering OPTIONS, measured with the same load in the same run. */
-async function npmSipRate(port: number): Promise<{ tps: number; perSecond: number[] }> {
+async function npmSipRate(port: number): Promise<{ tps: number; perSecond: number[]; cpuUsPerTx: number; capacity: number }> {
   const child = spawn(process.execPath, [path.join(__dirname, 'peers', 'npm-sip-options.js'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
     child.once('exit', (c) => reject(new Error(`npm sip peer exited ${c}`)));
   });
   try {
-    return await udpRate(port);
+    return await measured(child.pid!, () => udpRate(port));
   } finally {
     child.kill('SIGKILL');
   }
@@ -128,6 +128,25 @@ async function tlsRate(gw: GatewayProcess, ca: Buffer, conns = 16): Promise<{ tp
   return { tps: median(perSecond.slice(1)), perSecond };
 }
 
+/** CPU seconds (user + system) the process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/**
+ * The server's own capacity, independent of the load generator sharing the machine: CPU time it
+ * spent per answered transaction during the window, and the transactions/s one fully busy core gives.
+ */
+async function measured<T extends { perSecond: number[] }>(pid: number, fn: () => Promise<T>): Promise<T & { cpuUsPerTx: number; capacity: number }> {
+  const before = cpuSeconds(pid);
+  const r = await fn();
+  const used = cpuSeconds(pid) - before;
+  const total = r.perSecond.reduce((a, b) => a + b, 0);
+  const cpuUsPerTx = total > 0 ? (used * 1e6) / total : NaN;
+  return { ...r, cpuUsPerTx: +cpuUsPerTx.toFixed(1), capacity: Math.round(1e6 / cpuUsPerTx) };
+}
+
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
@@ -168,19 +187,25 @@ export async function run(): Promise<Record<string, number | string>> {
   const gw = await startGateway(['--set', 'sip.maxConnections=10000']);
   try {
     const ca = fs.readFileSync(`${gw.dataDir}/tls/cert.pem`);
-    const udp = await udpRate(gw.udp.port);
+    const udp = await measured(gw.child.pid!, () => udpRate(gw.udp.port));
     const peer = await npmSipRate(await freeUdpPort());
-    const tlsr = await tlsRate(gw, ca);
+    const tlsr = await measured(gw.child.pid!, () => tlsRate(gw, ca));
     return {
       udp_tps: udp.tps,
       udp_per_second: udp.perSecond.join(' '),
       udp_target: 20000,
+      udp_cpu_us_per_tx: udp.cpuUsPerTx,
+      udp_capacity_one_core: udp.capacity,
+      npm_sip_cpu_us_per_tx: peer.cpuUsPerTx,
+      npm_sip_capacity_one_core: peer.capacity,
       npm_sip_udp_tps: peer.tps,
       npm_sip_per_second: peer.perSecond.join(' '),
       udp_ratio_vs_npm_sip: +(udp.tps / peer.tps).toFixed(2),
       tls_tps: tlsr.tps,
       tls_per_second: tlsr.perSecond.join(' '),
       tls_target: 10000,
+      tls_cpu_us_per_tx: tlsr.cpuUsPerTx,
+      tls_capacity_one_core: tlsr.capacity,
       idle_tls_bytes_per_conn: Math.round(perConn),
       idle_tls_target_bytes: 30000,
       seconds: SECONDS,
