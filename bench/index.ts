@@ -14,8 +14,10 @@ interface BenchModule {
 /** name → module file (relative to this directory) and what it measures. */
 const BENCHES: Record<string, { file: string; about: string }> = {
   'sip-parse': { file: './sip-parse', about: 'parse + serialize INVITE/REGISTER; 64 KB contact bomb' },
+  transcode: { file: './transcode', about: 'Opus↔PCMU transcoded call legs per core (20 ms frames)' },
   srtp: { file: './srtp', about: 'SRTP/SRTCP protect+unprotect µs per packet, all profiles' },
   'sip-options': { file: './sip-options', about: 'OPTIONS transactions/s over UDP and TLS; memory per idle TLS connection' },
+  'register-tls': { file: './register-tls', about: 'digest-authenticated REGISTERs/s over TLS and UDP; memory per registered TLS client' },
 };
 
 async function main(): Promise<void> {
