@@ -67,7 +67,8 @@ describe('config/load', () => {
       assert.equal(c.sip.limits.maxHeaderLineLength, 8192);
       assert.equal(c.admin.host, '127.0.0.1');
       assert.equal(c.admin.port, 8089);
-      assert.deepEqual(c.media, { portMin: 20000, portMax: 29999 });
+      assert.equal(c.media.portMin, 20000);
+      assert.equal(c.media.portMax, 29999);
       // Field by field: later issues add keys to these sections without changing these defaults.
       assert.equal(c.tls.cert, '');
       assert.equal(c.tls.key, '');

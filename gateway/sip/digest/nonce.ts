@@ -11,6 +11,7 @@
  * nonces handed out a moment before.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { fillRandom } from '../random';
 import { DigestConfigError } from './errors';
 
 const TS_BYTES = 8;
@@ -89,7 +90,7 @@ export class NonceManager {
   issue(realm: string, binding = ''): string {
     const raw = Buffer.alloc(RAW_BYTES);
     raw.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(this.now()))), 0);
-    randomBytes(RANDOM_BYTES).copy(raw, TS_BYTES);
+    fillRandom(raw, TS_BYTES, RANDOM_BYTES);
     this.mac(this.#current, raw.subarray(0, TS_BYTES + RANDOM_BYTES), realm, binding).copy(raw, TS_BYTES + RANDOM_BYTES);
     return raw.toString('base64url');
   }

@@ -85,10 +85,11 @@ export interface SipMessageFields {
   body: Buffer;
 }
 
-export class SipRequest implements SipMessageFields {
-  readonly kind = 'request' as const;
-  method: string;
-  uri: Uri;
+/** What building a message takes: the typed fields; headers and body default to empty. */
+export type SipMessageInit = Omit<SipMessageFields, 'headers' | 'body'> & Partial<Pick<SipMessageFields, 'headers' | 'body'>>;
+
+/** The fields requests and responses share, set once for both (RFC 3261 §7). */
+abstract class SipMessageBase implements SipMessageFields {
   via: Via[];
   from: NameAddr;
   to: NameAddr;
@@ -99,9 +100,7 @@ export class SipRequest implements SipMessageFields {
   headers: HeaderList;
   body: Buffer;
 
-  constructor(init: { method: string; uri: Uri } & Omit<SipMessageFields, 'headers' | 'body'> & Partial<Pick<SipMessageFields, 'headers' | 'body'>>) {
-    this.method = init.method;
-    this.uri = init.uri;
+  protected constructor(init: SipMessageInit) {
     this.via = init.via;
     this.from = init.from;
     this.to = init.to;
@@ -114,32 +113,27 @@ export class SipRequest implements SipMessageFields {
   }
 }
 
-export class SipResponse implements SipMessageFields {
+export class SipRequest extends SipMessageBase {
+  readonly kind = 'request' as const;
+  method: string;
+  uri: Uri;
+
+  constructor(init: { method: string; uri: Uri } & SipMessageInit) {
+    super(init);
+    this.method = init.method;
+    this.uri = init.uri;
+  }
+}
+
+export class SipResponse extends SipMessageBase {
   readonly kind = 'response' as const;
   status: number;
   reason: string;
-  via: Via[];
-  from: NameAddr;
-  to: NameAddr;
-  callId: string;
-  cseq: CSeq;
-  maxForwards?: number;
-  contact?: ContactList;
-  headers: HeaderList;
-  body: Buffer;
 
-  constructor(init: { status: number; reason: string } & Omit<SipMessageFields, 'headers' | 'body'> & Partial<Pick<SipMessageFields, 'headers' | 'body'>>) {
+  constructor(init: { status: number; reason: string } & SipMessageInit) {
+    super(init);
     this.status = init.status;
     this.reason = init.reason;
-    this.via = init.via;
-    this.from = init.from;
-    this.to = init.to;
-    this.callId = init.callId;
-    this.cseq = init.cseq;
-    this.maxForwards = init.maxForwards;
-    this.contact = init.contact;
-    this.headers = init.headers ?? new HeaderList();
-    this.body = init.body ?? Buffer.alloc(0);
   }
 }
 

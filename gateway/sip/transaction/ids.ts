@@ -3,13 +3,8 @@
  * tags and Call-IDs are guessed by off-path attackers to inject CANCELs, BYEs or responses, so
  * they come from node:crypto only.
  */
-import { randomBytes } from 'node:crypto';
 import { BRANCH_MAGIC_COOKIE } from '../message/types';
-
-/** base64url of `bytes` random bytes: only token characters (RFC 3261 §25.1: alphanum, "-", "_"). */
-function randomToken(bytes: number): string {
-  return randomBytes(bytes).toString('base64url');
-}
+import { randomToken } from '../random';
 
 /** A Via branch: the magic cookie then 128 random bits (§8.1.1.7: unique across space and time). */
 export function newBranch(): string {
