@@ -14,9 +14,15 @@ interface BenchModule {
 /** name → module file (relative to this directory) and what it measures. */
 const BENCHES: Record<string, { file: string; about: string }> = {
   'sip-parse': { file: './sip-parse', about: 'parse + serialize INVITE/REGISTER; 64 KB contact bomb' },
+  zeroing: { file: './zeroing', about: 'zeroize a 1 GiB data directory: seconds for 3 passes and 1 pass' },
   transcode: { file: './transcode', about: 'Opus↔PCMU transcoded call legs per core (20 ms frames)' },
   srtp: { file: './srtp', about: 'SRTP/SRTCP protect+unprotect µs per packet, all profiles' },
   'sip-options': { file: './sip-options', about: 'OPTIONS transactions/s over UDP and TLS; memory per idle TLS connection' },
+  messaging: { file: './messaging', about: 'SIP MESSAGE end to end over TLS: online, and offline→store→deliver (msgs/s)' },
+  messages: { file: './messaging', about: 'the same as messaging (the name issue 6 gives)' },
+  'media-bridge': { file: './media-bridge', about: 'zero-loss SRTP<->RTP bridged calls, p50/p99 latency; rtpengine on the same load' },
+  passthrough: { file: './passthrough', about: 'zero-loss end-to-end pass-through calls, p50/p99 latency' },
+  cps: { file: './cps', about: 'calls/s through the B2BUA (SIPp UAC → gateway → SIPp UAS, UDP, RTP via the engine); added setup latency; concurrent calls held' },
   'register-tls': { file: './register-tls', about: 'digest-authenticated REGISTERs/s over TLS and UDP; memory per registered TLS client' },
 };
 

@@ -16,6 +16,10 @@ import YAML from 'yaml';
 import { ConfigError, issuesFromAjv, type ConfigIssue, type SchemaNode } from './errors';
 import { isMapping, layerFromEnv, layerFromSet, mergeLayer, type Mapping } from './layers';
 import { configSchema, FORMAT_HOST, FORMAT_IP, type Config, type ConfigDocument } from './schema';
+import { resolveCalls } from '../gateway/b2bua/config';
+import { resolveCdr } from '../gateway/cdr/config';
+import { checkCallsConfig, resolveRouting } from '../gateway/routing/config';
+import { resolveTrunks } from '../gateway/trunk/config';
 
 export { ConfigError } from './errors';
 export type { ConfigIssue } from './errors';
@@ -174,6 +178,11 @@ function crossCheck(doc: ConfigDocument): ConfigIssue[] {
     // admitting anyone with a certificate for any web site.
     issues.push({ where: 'tls.ca', problem: 'must be set when tls.requestClientCert and tls.rejectUnauthorizedClients are true' });
   }
+  if (doc.ops.backup.intervalHours > 0 && doc.ops.backup.keyFile === '') {
+    // A scheduled backup has nobody to type a passphrase.
+    issues.push({ where: 'ops.backup.keyFile', problem: 'must be set when ops.backup.intervalHours is above 0' });
+  }
+  issues.push(...checkCallsConfig(doc.routing, doc.trunks));
   return issues;
 }
 
@@ -202,6 +211,7 @@ function resolveConfig(doc: ConfigDocument, cwd: string): Config {
       domain: doc.sip.domain,
       realm: doc.sip.realm ?? doc.sip.domain,
       maxConnections: doc.sip.maxConnections,
+      maxTransactions: doc.sip.maxTransactions,
       idleTimeoutSec: doc.sip.idleTimeoutSec,
       timers: { ...doc.sip.timers },
       limits: { ...doc.sip.limits },
@@ -210,12 +220,25 @@ function resolveConfig(doc: ConfigDocument, cwd: string): Config {
     admin: { ...doc.admin },
     media: { ...doc.media },
     log: { ...doc.log },
-    registrar: { ...doc.registrar },
+    registrar: { ...doc.registrar, md5OnlyUserAgents: [...doc.registrar.md5OnlyUserAgents] },
     security: {
       lockout: { ...doc.security.lockout },
       ban: { ...doc.security.ban, exempt: [...doc.security.ban.exempt] },
       scanners: { ...doc.security.scanners, extraUserAgents: [...doc.security.scanners.extraUserAgents] },
     },
+    ops: {
+      backup: {
+        ...doc.ops.backup,
+        dir: doc.ops.backup.dir === '' ? path.join(path.resolve(cwd, doc.dataDir), 'backups') : file(doc.ops.backup.dir),
+        keyFile: file(doc.ops.backup.keyFile),
+      },
+      zeroize: { ...doc.ops.zeroize, extraPaths: doc.ops.zeroize.extraPaths.map(file), secretFiles: doc.ops.zeroize.secretFiles.map(file) },
+    },
+    service: { ...doc.service },
+    routing: resolveRouting(doc.routing),
+    trunks: resolveTrunks(doc.trunks),
+    cdr: resolveCdr(doc.cdr),
+    calls: resolveCalls(doc.calls),
   };
 }
 

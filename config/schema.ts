@@ -14,6 +14,15 @@
  * silently ignored setting.
  */
 import type { JSONSchemaType } from 'ajv';
+// Calls (issue 5): each module owns its node; imported here so the whole document is one schema.
+import { callsSchema, type CallsDocument } from '../gateway/b2bua/config';
+import type { CallsSettings } from '../gateway/b2bua/types';
+import { cdrSchema, type CdrDocument } from '../gateway/cdr/config';
+import type { CdrConfig } from '../gateway/cdr/types';
+import { routingSchema, type RoutingDocument } from '../gateway/routing/config';
+import type { RoutingConfig } from '../gateway/routing/types';
+import { trunksSchema, type TrunkDocument } from '../gateway/trunk/config';
+import type { TrunkConfig } from '../gateway/trunk/types';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFormat = 'json' | 'text';
@@ -45,6 +54,8 @@ export interface SipDocument {
   domain: string;
   realm?: string | null;
   maxConnections: number;
+  /** Cap on live SIP transactions (RFC 3261 §17); beyond it new requests get 503. */
+  maxTransactions: number;
   idleTimeoutSec: number;
   timers: SipTimersDocument;
   limits: SipLimitsDocument;
@@ -67,6 +78,7 @@ export interface RegistrarDocument {
   defaultExpires: number;
   maxContacts: number;
   sweepIntervalSec: number;
+  md5OnlyUserAgents: string[];
 }
 
 export interface LockoutDocument {
@@ -109,12 +121,61 @@ export interface AdminDocument {
 export interface MediaDocument {
   portMin: number;
   portMax: number;
+  /** Address the relay sockets bind (media/engine). */
+  address: string;
+  /** Address written in SDP c= lines; null = `address`, or a local interface's when that is unspecified. */
+  advertisedAddress?: string | null;
+  /** A call with no media accepted for this long raises the engine's 'timeout' event, seconds. */
+  inactivitySec: number;
+  /** Media worker threads; 0 = one per core minus one (at least one). */
+  workers: number;
+  /** Relay in the signalling thread instead of workers (tests, tiny deployments). */
+  inThread: boolean;
+  /** Allow pass-through calls to exchange media directly between the endpoints (no anchoring). */
+  allowDirectMedia: boolean;
+  /** Packets per second accepted from one leg of one stream; above, dropped as a flood. */
+  maxPacketsPerSec: number;
 }
 
 export interface LogDocument {
   level: LogLevel;
   format: LogFormat;
   debugBodies: boolean;
+}
+
+/** Encrypted backups (gateway/ops/backup*.ts). */
+export interface BackupDocument {
+  /** Where `backup create` without --out and the scheduler write; '' = <dataDir>/backups. */
+  dir: string;
+  /** Hours between scheduled backups; 0 = no scheduled backups. */
+  intervalHours: number;
+  /** Scheduled backups kept (the oldest beyond this are deleted). */
+  keep: number;
+  /** 32-byte key file for unattended (scheduled) backups; '' = none. */
+  keyFile: string;
+}
+
+/** Emergency zeroing (gateway/ops/zeroize*.ts). */
+export interface ZeroizeDocument {
+  /** 3 = zeros, ones, zeros; 1 = one pass of zeros (NIST SP 800-88 "Clear"). */
+  passes: number;
+  /** Further files or directories to erase (external log or CDR directories, copies of backups). */
+  extraPaths: string[];
+  /** Configuration files holding secrets, erased last. */
+  secretFiles: string[];
+  /** How long the gateway gets to stop after SIGTERM before SIGKILL, seconds. */
+  stopTimeoutSec: number;
+}
+
+export interface OpsDocument {
+  backup: BackupDocument;
+  zeroize: ZeroizeDocument;
+}
+
+/** Running as a service (gateway/metrics/lifecycle.ts): the graceful stop on SIGTERM. */
+export interface ServiceDocument {
+  /** Seconds calls in progress may go on after SIGTERM before they are ended with BYE. */
+  drainSec: number;
 }
 
 export interface ConfigDocument {
@@ -126,6 +187,16 @@ export interface ConfigDocument {
   log: LogDocument;
   registrar: RegistrarDocument;
   security: SecurityDocument;
+  ops: OpsDocument;
+  service: ServiceDocument;
+  /** Dial plan (gateway/routing/config.ts). */
+  routing: RoutingDocument;
+  /** PBX trunks (gateway/trunk/config.ts). */
+  trunks: TrunkDocument[];
+  /** Call detail records (gateway/cdr/config.ts). */
+  cdr: CdrDocument;
+  /** The B2BUA: limits, timers, policy (gateway/b2bua/config.ts). */
+  calls: CallsDocument;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -146,6 +217,7 @@ export interface SipConfig {
   /** Digest realm (RFC 7616 §3.3); sip.realm when set, else sip.domain. */
   readonly realm: string;
   readonly maxConnections: number;
+  readonly maxTransactions: number;
   readonly idleTimeoutSec: number;
   readonly timers: Readonly<SipTimersDocument>;
   readonly limits: Readonly<SipLimitsDocument>;
@@ -170,6 +242,25 @@ export interface SecurityConfig {
   readonly scanners: Readonly<Omit<ScannersDocument, 'extraUserAgents'>> & { readonly extraUserAgents: readonly string[] };
 }
 
+export interface OpsConfig {
+  readonly backup: {
+    /** Absolute; the default '' resolves to <dataDir>/backups. */
+    readonly dir: string;
+    readonly intervalHours: number;
+    readonly keep: number;
+    /** Absolute path, or ''. */
+    readonly keyFile: string;
+  };
+  readonly zeroize: {
+    readonly passes: number;
+    /** Absolute paths. */
+    readonly extraPaths: readonly string[];
+    /** Absolute paths. */
+    readonly secretFiles: readonly string[];
+    readonly stopTimeoutSec: number;
+  };
+}
+
 export interface Config {
   /** Absolute path (relative values resolve against the working directory). */
   readonly dataDir: string;
@@ -178,8 +269,14 @@ export interface Config {
   readonly admin: Readonly<AdminDocument>;
   readonly media: Readonly<MediaDocument>;
   readonly log: Readonly<LogDocument>;
-  readonly registrar: Readonly<RegistrarDocument>;
+  readonly registrar: Readonly<Omit<RegistrarDocument, 'md5OnlyUserAgents'>> & { readonly md5OnlyUserAgents: readonly string[] };
   readonly security: SecurityConfig;
+  readonly ops: OpsConfig;
+  readonly service: Readonly<ServiceDocument>;
+  readonly routing: RoutingConfig;
+  readonly trunks: readonly TrunkConfig[];
+  readonly cdr: CdrConfig;
+  readonly calls: CallsSettings;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -198,13 +295,23 @@ const path = { type: 'string', maxLength: 4096 } as const;
 export const configSchema: JSONSchemaType<ConfigDocument> = {
   type: 'object',
   additionalProperties: false,
-  required: ['dataDir', 'sip', 'tls', 'admin', 'media', 'log', 'registrar', 'security'],
+  required: ['dataDir', 'sip', 'tls', 'admin', 'media', 'log', 'registrar', 'security', 'ops', 'service', 'routing', 'trunks', 'cdr', 'calls'],
   properties: {
+    routing: routingSchema,
+    trunks: trunksSchema(FORMAT_IP),
+    cdr: cdrSchema,
+    calls: callsSchema,
+    service: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['drainSec'],
+      properties: { drainSec: { type: 'integer', minimum: 0, maximum: 3600 } },
+    },
     dataDir: { type: 'string', minLength: 1, maxLength: 4096 },
     sip: {
       type: 'object',
       additionalProperties: false,
-      required: ['host', 'udpPort', 'tcpPort', 'tlsPort', 'domain', 'maxConnections', 'idleTimeoutSec',
+      required: ['host', 'udpPort', 'tcpPort', 'tlsPort', 'domain', 'maxConnections', 'maxTransactions', 'idleTimeoutSec',
         'timers', 'limits'],
       properties: {
         host: ipAddress,
@@ -219,6 +326,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
           description: 'must be 1..255 printable characters without quotes or backslashes, or null',
         },
         maxConnections: positiveInt(1_000_000),
+        maxTransactions: positiveInt(10_000_000),
         idleTimeoutSec: positiveInt(86_400),
         timers: {
           type: 'object',
@@ -268,11 +376,20 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
     media: {
       type: 'object',
       additionalProperties: false,
-      required: ['portMin', 'portMax'],
+      required: ['portMin', 'portMax', 'address', 'inactivitySec', 'workers', 'inThread', 'allowDirectMedia',
+        'maxPacketsPerSec'],
       properties: {
         // Below 1024 needs privileges and collides with well-known services.
         portMin: { type: 'integer', minimum: 1024, maximum: 65535 },
         portMax: { type: 'integer', minimum: 1024, maximum: 65535 },
+        address: ipAddress,
+        advertisedAddress: { ...ipAddress, nullable: true },
+        inactivitySec: positiveInt(86_400),
+        workers: { type: 'integer', minimum: 0, maximum: 256 },
+        inThread: { type: 'boolean' },
+        allowDirectMedia: { type: 'boolean' },
+        // 50 = one 20 ms audio stream; video needs more. The limit bounds the crypto work a flood causes.
+        maxPacketsPerSec: { type: 'integer', minimum: 50, maximum: 1_000_000 },
       },
     },
     log: {
@@ -288,7 +405,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
     registrar: {
       type: 'object',
       additionalProperties: false,
-      required: ['requireTls', 'minExpires', 'maxExpires', 'defaultExpires', 'maxContacts', 'sweepIntervalSec'],
+      required: ['requireTls', 'minExpires', 'maxExpires', 'defaultExpires', 'maxContacts', 'sweepIntervalSec', 'md5OnlyUserAgents'],
       properties: {
         requireTls: { type: 'boolean' },
         minExpires: positiveInt(86_400),
@@ -296,6 +413,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
         defaultExpires: positiveInt(7 * 86_400),
         maxContacts: positiveInt(1_000),
         sweepIntervalSec: positiveInt(3_600),
+        md5OnlyUserAgents: { type: 'array', items: { type: 'string', minLength: 3, maxLength: 128 }, maxItems: 64 },
       },
     },
     security: {
@@ -331,6 +449,35 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
           properties: {
             dropKnown: { type: 'boolean' },
             extraUserAgents: { type: 'array', items: { type: 'string', minLength: 3, maxLength: 64 }, maxItems: 256 },
+          },
+        },
+      },
+    },
+    ops: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['backup', 'zeroize'],
+      properties: {
+        backup: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['dir', 'intervalHours', 'keep', 'keyFile'],
+          properties: {
+            dir: path,
+            intervalHours: { type: 'number', minimum: 0, maximum: 8760 },
+            keep: positiveInt(10_000),
+            keyFile: path,
+          },
+        },
+        zeroize: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['passes', 'extraPaths', 'secretFiles', 'stopTimeoutSec'],
+          properties: {
+            passes: { type: 'integer', enum: [1, 3] },
+            extraPaths: { type: 'array', items: { ...path, minLength: 1 }, maxItems: 256, uniqueItems: true },
+            secretFiles: { type: 'array', items: { ...path, minLength: 1 }, maxItems: 256, uniqueItems: true },
+            stopTimeoutSec: positiveInt(300),
           },
         },
       },

@@ -7,12 +7,32 @@ import type { Logger } from './log/logger';
 import type { TlsMaterial } from './tls/certificate';
 import { SipStack } from './sip/stack';
 import { TransportLayer } from './sip/transport/transport-layer';
+import { UserService } from './admin/users';
+import { Registrar } from './registrar/registrar';
+import { Defence } from './security/defence';
+import { DEFAULT_SCANNER_USER_AGENTS } from './security/scanners';
+import { openAccountStore, type SqliteStore } from './store';
+import { openAuditLog, type AuditLog } from './admin/audit';
+import { startAdminApi, type AdminApi } from './admin/http';
+import { startMessaging, type MessagingService, type StartedMessaging } from './messaging';
+import { TrunkManager } from './trunk/manager';
+import { Router } from './routing/router';
+import { openCdrs, type OpenedCdrs } from './cdr';
+import { B2bua } from './b2bua';
+import { EmbeddedMediaEngine } from '../media/engine';
+import { BackupScheduler } from './ops';
+import { createGatewayMetrics, serviceRoutes, ServiceLifecycle, type DrainResult, type GatewayMetrics } from './metrics';
 
 export interface Gateway {
   /** Human-readable lines describing where the gateway listens, e.g. "sip tls 127.0.0.1:5061". */
   readonly listening: string[];
   /** Lines printed once on stdout after `listening`, e.g. the first start's admin API token. */
-  readonly notices?: string[];
+  readonly notices?: readonly string[];
+  /**
+   * Before stop() on SIGTERM/SIGINT: refuses new calls (503 + Retry-After, /readyz 503) and waits
+   * up to config service.drainSec for calls in progress to end; stop() ends the rest with BYE.
+   */
+  drain?(): Promise<DrainResult>;
   stop(): Promise<void>;
 }
 
@@ -20,6 +40,30 @@ export interface Gateway {
 export interface RunningGateway extends Gateway {
   readonly stack: SipStack;
   readonly transport: TransportLayer;
+  readonly store: SqliteStore;
+  readonly users: UserService;
+  readonly registrar: Registrar;
+  readonly defence: Defence;
+  /** Append-only <dataDir>/audit.log (admin actions, authentication failures, bans). */
+  readonly audit: AuditLog;
+  /** The admin HTTPS API (gateway/admin/http). */
+  readonly admin: AdminApi;
+  /** SIP MESSAGE store-and-forward, groups, confidential mode (gateway/messaging). */
+  readonly messaging: MessagingService;
+  /** PBX trunks: keep-alive, registration, failover selection (gateway/trunk). */
+  readonly trunks: TrunkManager;
+  /** The dial plan: Request-URI → user devices, trunks or a refusal (gateway/routing). */
+  readonly router: Router;
+  /** Call detail records: `cdrs.sink` for the B2BUA, `cdrs.store` to read (gateway/cdr). */
+  readonly cdrs: OpenedCdrs;
+  /** The media relay the B2BUA anchors calls on (media/engine). */
+  readonly media: EmbeddedMediaEngine;
+  /** Calls: two legs each, forking, trunks, dialogs, limits (gateway/b2bua). */
+  readonly b2bua: B2bua;
+  /** Prometheus registry read by GET /metrics on the admin listener (gateway/metrics). */
+  readonly metrics: GatewayMetrics;
+  /** Readiness (/readyz) and the drain before a stop (gateway/metrics/lifecycle.ts). */
+  readonly lifecycle: ServiceLifecycle;
 }
 
 export const PRODUCT = 'Ciphergate/0.1';
@@ -35,7 +79,8 @@ export async function startGateway(config: Config, log: Logger, tls: TlsMaterial
       cert: tls.cert,
       key: tls.key,
       ...(tls.ca ? { ca: tls.ca } : {}),
-      requestClientCert: config.tls.requestClientCert,
+      // Device certificates need the certificate asked for (tls.requireClientCert implies it).
+      requestClientCert: config.tls.requestClientCert || config.tls.requireClientCert,
       rejectUnauthorizedClients: config.tls.rejectUnauthorizedClients,
     },
     limits: { maxMessageBytes: sip.limits.maxMessageSize, maxHeaderBytes: sip.limits.maxMessageSize },
@@ -44,12 +89,131 @@ export async function startGateway(config: Config, log: Logger, tls: TlsMaterial
   });
   transport.on('userError', (err: unknown) => log.error('SIP message handling failed', { error: err instanceof Error ? err.message : String(err) }));
 
+  let opened;
+  try {
+    opened = await openAccountStore(config.dataDir);
+  } catch (err) {
+    await transport.close();
+    throw err;
+  }
+  const { store, masterKey } = opened;
+  const users = new UserService({ store, masterKey, realm: sip.realm });
+  const audit = openAuditLog(config.dataDir, { onError: (err) => log.error('cannot write the audit log', { error: err }) });
+
+  const security = config.security;
+  const defence = new Defence({
+    lockout: { maxFailures: security.lockout.maxFailures, windowMs: security.lockout.windowSec * 1000, lockMs: security.lockout.durationSec * 1000 },
+    sources: {
+      maxAuthFailures: security.ban.maxAuthFailures,
+      authWindowMs: security.ban.authWindowSec * 1000,
+      maxRequests: security.ban.maxRequests,
+      requestWindowMs: security.ban.requestWindowSec * 1000,
+      banMs: security.ban.durationSec * 1000,
+      exemptLoopback: security.ban.exemptLoopback,
+      // A configured PBX trunk is a known peer whose call rate must never get it banned.
+      exempt: [...security.ban.exempt, ...config.trunks.flatMap((t) => [t.host, ...(t.inbound?.addresses ?? [])])],
+    },
+    scannerUserAgents: [...(security.scanners.dropKnown ? DEFAULT_SCANNER_USER_AGENTS : []), ...security.scanners.extraUserAgents],
+    log: log.child({ component: 'security' }),
+    // Authentication failures, lockouts and bans are audited (admin/audit.ts lists the actions).
+    audit,
+    closeFlow: (flowId) => transport.closeFlow(flowId),
+  });
+
   const stack = new SipStack(transport, {
     log: log.child({ component: 'sip' }),
     product: PRODUCT,
     parserLimits: sip.limits,
-    transactions: { timers: { t1: sip.timers.t1, t2: sip.timers.t2, t4: sip.timers.t4 } },
+    transactions: { timers: { t1: sip.timers.t1, t2: sip.timers.t2, t4: sip.timers.t4 }, maxTransactions: sip.maxTransactions },
+    filter: defence,
   });
+
+  const reg = config.registrar;
+  const registrar = new Registrar({
+    core: stack.core,
+    transport,
+    store,
+    users,
+    domain: sip.domain,
+    realm: sip.realm,
+    listenAddresses: sip.hosts,
+    limits: { minExpires: reg.minExpires, maxExpires: reg.maxExpires, defaultExpires: reg.defaultExpires, maxContacts: reg.maxContacts },
+    requireTls: reg.requireTls,
+    md5OnlyUserAgents: reg.md5OnlyUserAgents,
+    requireClientCert: config.tls.requireClientCert,
+    // RFC 5626 §4.4.1: keep-alives well inside the idle timeout (120 s is its recommendation).
+    flowTimerSec: Math.max(5, Math.min(120, Math.floor(sip.idleTimeoutSec / 2))),
+    defence,
+    log: log.child({ component: 'registrar' }),
+    sweepIntervalMs: reg.sweepIntervalSec * 1000,
+  });
+  try {
+    await registrar.start();
+  } catch (err) {
+    defence.stop();
+    stack.transactions.close();
+    await transport.close();
+    users.dispose();
+    await store.close();
+    masterKey.dispose();
+    await audit.close();
+    throw err;
+  }
+
+  let messaging: StartedMessaging | undefined;
+  let trunks: TrunkManager | undefined;
+  let router: Router;
+  let cdrs: OpenedCdrs | undefined;
+  let media: EmbeddedMediaEngine | undefined;
+  let b2bua: B2bua;
+  let admin: AdminApi;
+  let metrics: GatewayMetrics | undefined;
+  let lifecycle: ServiceLifecycle;
+  let backups: BackupScheduler | undefined;
+  try {
+    // Periodic encrypted backups with retention (ops.backup.*; idle when intervalHours is 0).
+    backups = new BackupScheduler({ config, log: log.child({ component: 'backup' }) });
+    backups.start();
+    messaging = startMessaging(config.dataDir, {
+      core: stack.core, transactions: stack.transactions, registrar, users, masterKey, domain: sip.domain,
+      listenAddresses: sip.hosts, requireTls: reg.requireTls, log: log.child({ component: 'messaging' }),
+    }, audit);
+    trunks = await TrunkManager.create({
+      trunks: config.trunks, transactions: stack.transactions, listening: transport.addresses(), numbering: config.routing,
+      realm: sip.realm, userAgent: PRODUCT, log: log.child({ component: 'trunks' }),
+    });
+    router = new Router({ config: config.routing, users, registrar, trunks, log: log.child({ component: 'routing' }) });
+    cdrs = openCdrs(config.dataDir, config.cdr, { log: log.child({ component: 'cdr' }) });
+    trunks.start();
+    media = new EmbeddedMediaEngine({ media: config.media, logger: log.child({ component: 'media' }) });
+    b2bua = new B2bua({
+      core: stack.core, transactions: stack.transactions, registrar, users, router, trunks, engine: media, cdr: cdrs.sink,
+      settings: config.calls, domain: sip.domain, product: PRODUCT, log: log.child({ component: 'b2bua' }),
+    });
+    b2bua.start();
+    metrics = createGatewayMetrics({ stack, transport, registrar, defence, messaging: messaging.service, trunks, b2bua, media });
+    lifecycle = new ServiceLifecycle({ transport, store, b2bua, log: log.child({ component: 'service' }) });
+    admin = await startAdminApi({
+      config, log, tls, store, masterKey, users, audit, registrar, messaging: messaging.admin,
+      extraRoutes: serviceRoutes(metrics, lifecycle),
+    });
+  } catch (err) {
+    await backups?.stop();
+    metrics?.dispose();
+    await trunks?.stop();
+    await media?.close();
+    cdrs?.close();
+    await messaging?.service.stop();
+    defence.stop();
+    stack.transactions.close();
+    await transport.close();
+    await registrar.stop();
+    users.dispose();
+    await store.close();
+    masterKey.dispose();
+    await audit.close();
+    throw err;
+  }
 
   const listening = transport.addresses().map((a) => {
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
@@ -57,12 +221,45 @@ export async function startGateway(config: Config, log: Logger, tls: TlsMaterial
   });
 
   return {
-    listening,
+    listening: [...listening, admin.listening],
+    notices: admin.notices,
     stack,
     transport,
+    store,
+    users,
+    registrar,
+    defence,
+    audit,
+    admin,
+    messaging: messaging.service,
+    trunks,
+    router,
+    cdrs,
+    media,
+    b2bua,
+    metrics,
+    lifecycle,
+    drain: () => lifecycle.drain(config.service.drainSec * 1000),
     async stop() {
+      // Admin API first: no account change may arrive while the rest shuts down.
+      await admin.close();
+      // Calls next: their BYEs and CANCELs still need the transaction layer and the trunks.
+      await b2bua.stop();
+      metrics.dispose();
+      // Trunks before the transaction layer: their un-REGISTERs still need it.
+      await trunks.stop();
       stack.transactions.close();
       await transport.close();
+      await media.close();
+      await messaging.service.stop();
+      cdrs.close();
+      await registrar.stop();
+      defence.stop();
+      await backups.stop();
+      users.dispose();
+      await store.close();
+      masterKey.dispose();
+      await audit.close();
     },
   };
 }

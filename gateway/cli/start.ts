@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { ConfigError, type Config } from '../../config/load';
 import { createLogger, type Logger } from '../log/logger';
+import { removePidFile, writePidFile } from '../ops/pid-file';
 import { redactText } from '../log/redact';
 import { startGateway as defaultStartGateway, type Gateway } from '../server';
 import { CertificateError, ensureCertificate, type TlsMaterial } from '../tls/certificate';
@@ -58,6 +59,7 @@ async function runStart(values: CliValues, io: CliIo, deps: StartDeps): Promise<
     return await startAndServe(config, log, io, deps, shutdown);
   } finally {
     shutdown.dispose();
+    removePidFile(config.dataDir);
     await log.close();
   }
 }
@@ -66,6 +68,8 @@ async function startAndServe(config: Config, log: Logger, io: CliIo, deps: Start
   let gateway: Gateway;
   try {
     ensureDataDir(config.dataDir, log);
+    // <dataDir>/run/gateway.pid: how `ciphergate zeroize` finds the process to stop (gateway/ops).
+    writePidFile(config.dataDir);
     const tls = await ensureCertificate(config, log);
     println(io.stdout, `TLS certificate SHA-256 fingerprint: ${tls.fingerprint}`);
     println(io.stdout, `TLS certificate: ${tls.certPath} (${tls.generated ? 'generated now, self-signed' : 'loaded'})`);
@@ -85,6 +89,8 @@ async function startAndServe(config: Config, log: Logger, io: CliIo, deps: Start
   const signal = await shutdown.requested;
   log.info('stopping', { signal });
   try {
+    // Graceful: no new calls, those in progress get service.drainSec; a second signal exits at once.
+    await gateway.drain?.();
     await gateway.stop();
   } catch (err) {
     log.error('stop failed', { error: err });

@@ -26,6 +26,8 @@ export const KEY_LABELS = {
   otp: 'ciphergate otp v1',
   /** HMAC-SHA256 key for admin API token verifiers. */
   adminToken: 'ciphergate admin-token v1',
+  /** AES-256-GCM key sealing stored messages (gateway/messaging/envelope.ts). */
+  messages: 'ciphergate messages v1',
   /** Key check value stored in the database to detect a replaced master key. */
   keyCheck: 'ciphergate key-check v1',
 } as const;

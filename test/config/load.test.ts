@@ -62,7 +62,7 @@ describe('config/load', () => {
       assert.equal(c.sip.domain, 'ciphergate.local');
       assert.equal(c.sip.realm, 'ciphergate.local');
       assert.deepEqual(c.sip.timers, { t1: 500, t2: 4000, t4: 5000 });
-      assert.equal(c.sip.limits.maxMessageSize, 65535);
+      assert.equal(c.sip.limits.maxMessageSize, 73728);
       assert.equal(c.sip.limits.maxHeaders, 256);
       assert.equal(c.sip.limits.maxHeaderLineLength, 8192);
       assert.equal(c.admin.host, '127.0.0.1');

@@ -40,6 +40,19 @@ export interface UaCoreOptions {
   supported?: readonly string[];
 }
 
+/**
+ * Where the UA core hands what belongs to dialogs rather than to a method handler (the B2BUA):
+ * ACKs for 2xx, CANCELs of pending INVITEs, and 2xx that never got their ACK.
+ */
+export interface DialogHooks {
+  /** An ACK for a 2xx (RFC 3261 §13.3.1.4: it matched no server transaction, or came up from Accepted). */
+  ack(ack: SipRequest, info: ReceivedInfo): void;
+  /** A CANCEL matched an INVITE still Proceeding (§9.2): the hook answers the INVITE (487, or its own final). */
+  cancel(cancel: SipRequest, ist: InviteServerTransaction, info: ReceivedInfo): void;
+  /** A 2xx we sent went 64*T1 without ACK (§13.3.1.4: the session SHOULD be ended). */
+  ackTimeout(response: SipResponse): void;
+}
+
 export interface UaCoreStats {
   requests: number;
   rejected: Record<number, number>;
@@ -48,6 +61,9 @@ export interface UaCoreStats {
 
 export class UaCore implements TransactionLayerUser {
   private readonly handlers = new Map<string, RequestHandler>();
+  /** Methods with a handler that are not advertised in Allow (answered, but only to refuse). */
+  private readonly unadvertised = new Set<string>();
+  private dialogHooks: DialogHooks | undefined;
   private readonly supported: string[];
   readonly stats: UaCoreStats = { requests: 0, rejected: {}, handlerErrors: 0 };
   /** Set once the transaction layer exists (it is constructed with this core as its user). */
@@ -60,9 +76,21 @@ export class UaCore implements TransactionLayerUser {
     this.handlers.set('OPTIONS', this.optionsHandler);
   }
 
-  /** Registers the handler for a method (later layers: REGISTER, INVITE, MESSAGE…). */
-  handle(method: string, handler: RequestHandler): void {
-    this.handlers.set(method.toUpperCase(), handler);
+  /**
+   * Registers the handler for a method (later layers: REGISTER, INVITE, MESSAGE…). With
+   * `advertise: false` the method stays out of Allow: a handler that only refuses it with a
+   * specific reason (REFER → 501) must not claim support.
+   */
+  handle(method: string, handler: RequestHandler, options: { advertise?: boolean } = {}): void {
+    const m = method.toUpperCase();
+    this.handlers.set(m, handler);
+    if (options.advertise === false) this.unadvertised.add(m);
+    else this.unadvertised.delete(m);
+  }
+
+  /** Installs the dialog layer's hooks (ACK for 2xx, CANCEL, ACK timeout). */
+  setDialogHooks(hooks: DialogHooks | undefined): void {
+    this.dialogHooks = hooks;
   }
 
   /** Adds option tags to Supported (a layer that implements e.g. `timer` or `outbound`). */
@@ -71,7 +99,9 @@ export class UaCore implements TransactionLayerUser {
   }
 
   get capabilities(): Capabilities {
-    return { allow: ['ACK', 'CANCEL', ...this.handlers.keys()], supported: this.supported };
+    const allow = ['ACK', 'CANCEL'];
+    for (const m of this.handlers.keys()) if (!this.unadvertised.has(m)) allow.push(m);
+    return { allow, supported: this.supported };
   }
 
   onRequest(request: SipRequest, tx: ServerTransaction, info: ReceivedInfo): void {
@@ -128,14 +158,20 @@ export class UaCore implements TransactionLayerUser {
     return this.build(request, 200, 'OK', { headers: this.optionsHeaders(), toTag: tag });
   }
 
-  onAck(ack: SipRequest, _info: ReceivedInfo): void {
-    // ACKs for 2xx belong to dialogs (the B2BUA issue); none exist yet.
-    this.opts.log.debug('ACK outside any dialog ignored', { cid: ack.callId });
+  onAck(ack: SipRequest, info: ReceivedInfo): void {
+    // ACKs for 2xx belong to dialogs.
+    if (this.dialogHooks !== undefined) this.dialogHooks.ack(ack, info);
+    else this.opts.log.debug('ACK outside any dialog ignored', { cid: ack.callId });
   }
 
-  onCancel(_cancel: SipRequest, ist: InviteServerTransaction, _info: ReceivedInfo): void {
+  onCancel(cancel: SipRequest, ist: InviteServerTransaction, info: ReceivedInfo): void {
     // §9.2: the CANCEL already got 200; the INVITE gets 487 unless the B2BUA cancels its forks first.
-    this.transactions?.answerCancelled(ist);
+    if (this.dialogHooks !== undefined) this.dialogHooks.cancel(cancel, ist, info);
+    else this.transactions?.answerCancelled(ist);
+  }
+
+  onAckTimeout(response: SipResponse): void {
+    this.dialogHooks?.ackTimeout(response);
   }
 
   onTransportError(error: TransportError): void {

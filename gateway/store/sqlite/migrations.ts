@@ -100,9 +100,84 @@ CREATE TABLE admin_tokens (
 ) STRICT;
 `;
 
+/**
+ * Secure messaging (gateway/messaging/): the store-and-forward queue, groups, and the per-user
+ * confidential policy. A message body is only ever here sealed (AES-256-GCM, AAD = message id and
+ * recipient); `sealed` is zeroed before its row is deleted. `seq` is the arrival order, in which a
+ * recipient's messages are delivered.
+ */
+const V2_MESSAGING = `
+CREATE TABLE messages (
+  seq        INTEGER PRIMARY KEY NOT NULL,
+  id         TEXT NOT NULL UNIQUE,
+  recipient  TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  group_name TEXT,
+  size       INTEGER NOT NULL CHECK (size >= 0),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  sealed     BLOB NOT NULL
+) STRICT;
+CREATE INDEX messages_recipient ON messages (recipient, seq);
+CREATE INDEX messages_expiry ON messages (expires_at);
+
+-- Per-device delivery of one stored message: the devices registered when it arrived (required),
+-- and every device that has answered it (so none gets it twice).
+CREATE TABLE message_deliveries (
+  seq      INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
+  device   TEXT NOT NULL,
+  required INTEGER NOT NULL CHECK (required IN (0, 1)),
+  state    TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'refused')),
+  PRIMARY KEY (seq, device)
+) STRICT;
+
+CREATE TABLE message_groups (
+  name         TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 64),
+  confidential INTEGER NOT NULL CHECK (confidential IN (0, 1)),
+  created_at   INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE message_group_members (
+  group_name TEXT NOT NULL REFERENCES message_groups (name) ON DELETE CASCADE,
+  user_name  TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  added_at   INTEGER NOT NULL,
+  PRIMARY KEY (group_name, user_name)
+) STRICT;
+CREATE INDEX message_group_members_user ON message_group_members (user_name);
+
+CREATE TABLE message_policies (
+  user_name    TEXT PRIMARY KEY NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  confidential INTEGER NOT NULL CHECK (confidential IN (0, 1)),
+  updated_at   INTEGER NOT NULL
+) STRICT;
+`;
+
+/**
+ * Call detail records (gateway/cdr/): parties, times, disposition, trunk. Nothing else by design:
+ * no SDP, no media keys, no addresses, no SIP identifiers. Parties are text, not foreign keys: a
+ * record outlives the account, and an inbound caller is a number. Retention deletes by started_at.
+ */
+const V3_CDRS = `
+CREATE TABLE cdrs (
+  id          TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
+  direction   TEXT NOT NULL CHECK (direction IN ('on-net', 'outbound', 'inbound')),
+  caller      TEXT NOT NULL CHECK (length(caller) BETWEEN 1 AND 128),
+  callee      TEXT NOT NULL CHECK (length(callee) BETWEEN 1 AND 128),
+  trunk       TEXT CHECK (length(trunk) BETWEEN 1 AND 64),
+  started_at  INTEGER NOT NULL,
+  answered_at INTEGER,
+  ended_at    INTEGER,
+  disposition TEXT CHECK (disposition IN ('answered', 'busy', 'no-answer', 'failed')),
+  status      INTEGER CHECK (status BETWEEN 100 AND 699),
+  ended_by    TEXT CHECK (ended_by IN ('caller', 'callee', 'gateway'))
+) STRICT;
+CREATE INDEX cdrs_started ON cdrs (started_at);
+`;
+
 /** Ordered, append-only. Version n is at index n - 1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'users, secrets, registrations, certificate bindings, admin tokens', up: V1_INITIAL },
+  { version: 2, description: 'messaging: stored messages, deliveries, groups, confidential policy', up: V2_MESSAGING },
+  { version: 3, description: 'call detail records', up: V3_CDRS },
 ];
 
 export interface MigrationResult {

@@ -1,0 +1,246 @@
+/**
+ * Concurrent SRTP ↔ RTP bridged calls (issue "media plane", benchmarks): N calls, each with an
+ * SRTP leg (AES_CM_128_HMAC_SHA1_80, SDES) and a plain RTP leg, 20 ms ptime both ways, driven by
+ * the load generator in another process (bench/media-loadgen.ts) on loopback.
+ *
+ * Zero-loss capacity: the largest N tried (coarse steps, then halving the gap) at which every packet
+ * of the measured window arrived AND the generator kept its schedule (a late generator offers less
+ * than the nominal load; such a level counts as a failure, flagged `generator_limited`). Latency:
+ * one-way generator → engine → generator, p50/p99, at 100% and 50% of that capacity (it includes
+ * two loopback hops, so it bounds the added latency from above). CPU: the backend's CPU time per
+ * call and second of media at the capacity level, and the calls one core would carry at that cost
+ * (the figure to compare when the generator, sharing the machine, is the limit).
+ * Targets: ≥ 1,000 calls, p99 ≤ 5 ms.
+ *
+ * When rtpengine is installed (Debian rtpengine-daemon), the same load runs against it in userspace
+ * (--table=-1) and both figures are printed with their ratio. `--no-rtpengine` skips it.
+ */
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import os from 'node:os';
+import { EmbeddedMediaEngine } from '../media/engine';
+import { cryptoAttributeValues, mediaPort, parseCryptoAttribute, parseSdp } from '../media/sdp';
+import { LoadGenerator, type LoadCall, type LoadResult } from './media-loadgen';
+import { RtpengineNg, rtpengineInstalled } from './rtpengine-ng';
+
+type BenchResult = Record<string, number | string | boolean>;
+
+export interface Backend {
+  readonly name: string;
+  /** CPU time used by the backend so far (all its threads), µs. */
+  cpuMicros(): number;
+  offer(callId: string, sdp: string, transport: 'RTP/AVP' | 'pass-through'): Promise<string>;
+  answer(callId: string, sdp: string): Promise<string>;
+  delete(callId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `workers`: media.workers (0 = the default, one per core minus one). */
+export async function ciphergateBackend(workers = 0): Promise<Backend & { engine: EmbeddedMediaEngine }> {
+  const engine = new EmbeddedMediaEngine({
+    media: {
+      portMin: 30000, portMax: 49999, address: '127.0.0.1', advertisedAddress: null, inactivitySec: 3600,
+      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000,
+    },
+  });
+  return {
+    name: 'ciphergate',
+    engine,
+    // The relay workers live in this process; its main thread only waits for the generator meanwhile.
+    cpuMicros: () => {
+      const u = process.cpuUsage();
+      return u.user + u.system;
+    },
+    offer: (callId, sdp, transport) => engine.offer(callId, 'a', sdp, { transport, rtcpMux: 'never' }),
+    answer: (callId, sdp) => engine.answer(callId, 'a', 'b', sdp),
+    delete: (callId) => engine.delete(callId),
+    close: () => engine.close(),
+  };
+}
+
+async function rtpengineBackend(): Promise<Backend> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  s.close();
+  const ng = await RtpengineNg.start(port, 50000, 59999);
+  return {
+    name: 'rtpengine',
+    cpuMicros: () => ng.cpuMicros(),
+    offer: (callId, sdp, transport) => ng.offer(callId, 'a', sdp, transport === 'pass-through' ? 'UDP/TLS/RTP/SAVPF' : transport),
+    answer: (callId, sdp) => ng.answer(callId, 'a', 'b', sdp),
+    delete: (callId) => ng.delete(callId),
+    close: () => ng.close(),
+  };
+}
+
+const FINGERPRINT = 'a=fingerprint:SHA-256 5A:AA:D1:EF:89:4F:EE:46:8D:6A:DD:E7:2E:52:B7:CB:E2:69:4C:CE:8E:B5:3B:53:D8:A6:50:CD:E3:6E:AF:60';
+
+function sdp(port: number, proto: string, extra: string[]): string {
+  return ['v=0', `o=- ${port} 1 IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} ${proto} 0`,
+    'a=rtpmap:0 PCMU/8000', 'a=sendrecv', 'a=ptime:20', ...extra, ''].join('\r\n');
+}
+
+/** Sets up `n` calls through `backend` for the generator's sockets. */
+export async function setupCalls(backend: Backend, gen: LoadGenerator, n: number, mode: 'srtp' | 'opaque', tag: string): Promise<LoadCall[]> {
+  const calls: LoadCall[] = new Array<LoadCall>(n);
+  const one = async (i: number): Promise<void> => {
+    const callId = `${tag}-${i}`;
+    const aSock = i % gen.aPorts.length;
+    const bSock = i % gen.bPorts.length;
+    const aKey = randomBytes(30).toString('base64');
+    const aSdp = mode === 'srtp'
+      ? sdp(gen.aPorts[aSock]!, 'RTP/SAVP', [`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${aKey}`])
+      : sdp(gen.aPorts[aSock]!, 'UDP/TLS/RTP/SAVPF', ['a=setup:actpass', FINGERPRINT]);
+    const offer = await backend.offer(callId, aSdp, mode === 'srtp' ? 'RTP/AVP' : 'pass-through');
+    const bSdp = mode === 'srtp' ? sdp(gen.bPorts[bSock]!, 'RTP/AVP', []) : sdp(gen.bPorts[bSock]!, 'UDP/TLS/RTP/SAVPF', ['a=setup:active', FINGERPRINT]);
+    const answer = parseSdp(await backend.answer(callId, bSdp));
+    const engineCrypto = mode === 'srtp' ? parseCryptoAttribute(cryptoAttributeValues(answer, 0)[0]!).keys[0]! : undefined;
+    calls[i] = {
+      aSock,
+      bSock,
+      aDst: mediaPort(answer, 0),
+      bDst: mediaPort(parseSdp(offer), 0),
+      aKey: mode === 'srtp' ? aKey : undefined,
+      engineKey: engineCrypto && Buffer.concat([engineCrypto.masterKey, engineCrypto.masterSalt]).toString('base64'),
+    };
+  };
+  for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => one(i + k)));
+  return calls;
+}
+
+export interface CapacityReport {
+  readonly capacity: number;
+  readonly full: (LoadResult & { readonly cpuPerCallSecond: number }) | undefined;
+  readonly half: (LoadResult & { readonly cpuPerCallSecond: number }) | undefined;
+  readonly tried: string;
+  /** The search stopped because the load generator could not go faster, not because of the backend. */
+  readonly generatorLimit: boolean;
+}
+
+/**
+ * Zero-loss capacity of `backend`: `levels` in order until one loses packets, then two halvings of
+ * the gap to the last clean level; then a run at half of the capacity.
+ */
+export async function searchCapacity(
+  makeBackend: () => Promise<Backend>,
+  gen: LoadGenerator,
+  mode: 'srtp' | 'opaque',
+  levels: readonly number[],
+  timing = { warmupMs: 1000, durationMs: 3000 },
+): Promise<CapacityReport> {
+  let run = 0;
+  const tried: string[] = [];
+  const level = async (n: number): Promise<LevelResult> => {
+    // A fresh backend per level: an overloaded level must not slow the next one down with its backlog.
+    const backend = await makeBackend();
+    let r: LevelResult;
+    try {
+      const tag = `${backend.name}-${run++}`;
+      const calls = await setupCalls(backend, gen, n, mode, tag);
+      const cpu0 = backend.cpuMicros();
+      const t0 = Date.now();
+      const load = await gen.run({ mode, calls, ...timing });
+      // CPU per call and second of media, over the whole run (warm-up and drain included).
+      const cpuPerCallSecond = (backend.cpuMicros() - cpu0) / n / ((Date.now() - t0) / 1000);
+      r = { ...load, cpuPerCallSecond: Math.round(cpuPerCallSecond * 10) / 10 };
+    } finally {
+      await backend.close();
+    }
+    tried.push(`${n}:${verdict(r)}`);
+    console.error(`  ${backend.name} ${mode} ${n} calls: ${verdict(r)}; lost ${r.lost}/${r.sent} p50 ${r.p50} ms p99 ${r.p99} ms max ${r.max} ms; ${r.cpuPerCallSecond} µs CPU per call-second; generator lag ${r.sendLagMs} ms${r.verifyFailures ? `; ${r.verifyFailures} unverifiable` : ''}`);
+    return r;
+  };
+  let best: LevelResult | undefined;
+  let failed: number | undefined;
+  let generatorLimit = false;
+  for (const n of levels) {
+    const r = await level(n);
+    if (verdict(r) === 'ok') best = r;
+    else {
+      failed = n;
+      generatorLimit = r.generatorBound;
+      break;
+    }
+  }
+  for (let i = 0; i < 2 && failed !== undefined; i++) {
+    const low = best?.calls ?? 0;
+    const mid = Math.round((low + failed) / 2 / 25) * 25;
+    if (mid <= low || mid >= failed) break;
+    const r = await level(mid);
+    if (verdict(r) === 'ok') best = r;
+    else {
+      failed = mid;
+      generatorLimit = r.generatorBound;
+    }
+  }
+  const capacity = best?.calls ?? 0;
+  const half = capacity >= 2 ? await level(Math.round(capacity / 2)) : undefined;
+  return { capacity, full: best, half, tried: tried.join(' '), generatorLimit };
+}
+
+type LevelResult = LoadResult & { readonly cpuPerCallSecond: number };
+
+/**
+ * 'ok' only when nothing was lost AND the generator kept its schedule: a generator running late
+ * offered less than the nominal load, so such a run proves nothing about the backend.
+ */
+function verdict(r: LoadResult): string {
+  if (r.verifyFailures > 0) return 'unverifiable';
+  if (r.generatorBound) return r.lost === 0 ? 'generator-bound' : `lost ${r.lost} (generator-bound)`;
+  return r.lost === 0 ? 'ok' : `lost ${r.lost}`;
+}
+
+export function figures(prefix: string, r: CapacityReport): BenchResult {
+  return {
+    [`${prefix}_zero_loss_calls`]: r.capacity,
+    [`${prefix}_p50_ms_at_100`]: r.full?.p50 ?? -1,
+    [`${prefix}_p99_ms_at_100`]: r.full?.p99 ?? -1,
+    [`${prefix}_p50_ms_at_50`]: r.half?.p50 ?? -1,
+    [`${prefix}_p99_ms_at_50`]: r.half?.p99 ?? -1,
+    [`${prefix}_lost_at_50`]: r.half?.lost ?? -1,
+    [`${prefix}_generator_limited`]: r.generatorLimit,
+    [`${prefix}_cpu_us_per_call_second`]: r.full?.cpuPerCallSecond ?? -1,
+    // One core's worth of CPU divided by the cost of a call: what a core carries if nothing else limits.
+    [`${prefix}_projected_calls_per_core`]: r.full ? Math.floor(1e6 / r.full.cpuPerCallSecond) : -1,
+    [`${prefix}_tried`]: r.tried,
+  };
+}
+
+const LEVELS = [200, 300, 400, 500, 750, 1000, 1500];
+
+/** `--workers=N` (media.workers); default 0 = one per core minus one. */
+export function workersArg(args: readonly string[]): number {
+  const a = args.find((x) => x.startsWith('--workers='));
+  const n = a === undefined ? 0 : Number(a.slice('--workers='.length));
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new RangeError('--workers must be 0..64');
+  return n;
+}
+
+export async function run(args: string[] = []): Promise<BenchResult> {
+  const gen = await LoadGenerator.start();
+  const result: BenchResult = { ptime_ms: 20, srtp_profile: 'AES_CM_128_HMAC_SHA1_80', load_generator: 'separate process', cpus: os.cpus().length };
+  try {
+    const workers = workersArg(args);
+    const probe = await ciphergateBackend(workers);
+    result.ciphergate_workers = probe.engine.threads;
+    await probe.close();
+    console.error(`media-bridge: Ciphergate EmbeddedMediaEngine, ${result.ciphergate_workers} worker thread(s)`);
+    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers), gen, 'srtp', LEVELS)));
+    if (args.includes('--no-rtpengine')) {
+      result.rtpengine = 'skipped (--no-rtpengine)';
+    } else if (!rtpengineInstalled()) {
+      result.rtpengine = 'not installed (apt-get install -y rtpengine-daemon)';
+    } else {
+      console.error('media-bridge: rtpengine userspace (--table=-1)');
+      Object.assign(result, figures('rtpengine', await searchCapacity(rtpengineBackend, gen, 'srtp', LEVELS)));
+      const r = Number(result.rtpengine_zero_loss_calls);
+      result.capacity_ratio_ciphergate_to_rtpengine = r > 0 ? Math.round((Number(result.ciphergate_zero_loss_calls) / r) * 100) / 100 : -1;
+      const cr = Number(result.rtpengine_cpu_us_per_call_second);
+      result.cpu_per_call_ratio_ciphergate_to_rtpengine = cr > 0 ? Math.round((Number(result.ciphergate_cpu_us_per_call_second) / cr) * 100) / 100 : -1;
+    }
+  } finally {
+    gen.close();
+  }
+  return result;
+}

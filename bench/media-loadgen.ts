@@ -1,0 +1,271 @@
+/**
+ * The load generator of the media benchmarks, run in ANOTHER process (child_process.fork) so that
+ * it never shares an event loop with the engine under test. It plays both endpoints of N calls at
+ * 20 ms ptime: side A sends SRTP (srtp mode; packets pre-protected before the clock starts, with
+ * the key A offered) or opaque SRTP-looking datagrams (opaque mode); side B sends RTP. Sends are
+ * spread evenly over each 20 ms period. Every packet carries its frame number as sequence number
+ * and a per-call, per-direction SSRC, both in clear, so that the receiving side knows which send it
+ * is without decrypting: latency = receive time − send time, loss = sent − received.
+ *
+ * Parent side: LoadGenerator.start() forks this file; run() loads one set of calls and returns the
+ * figures for the measured window (after the warm-up).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { SrtpContext } from '../media/srtp';
+
+export interface LoadCall {
+  /** Index of the generator's A / B socket this call's endpoint uses (its SDP port). */
+  readonly aSock: number;
+  readonly bSock: number;
+  /** The engine's port for each leg. */
+  readonly aDst: number;
+  readonly bDst: number;
+  /** srtp mode: A's key (what it offered) and the engine's key for A (to verify its packets), base64 key||salt. */
+  readonly aKey?: string;
+  readonly engineKey?: string;
+}
+
+export interface LoadSpec {
+  readonly mode: 'srtp' | 'opaque';
+  readonly calls: readonly LoadCall[];
+  readonly warmupMs: number;
+  readonly durationMs: number;
+}
+
+export interface LoadResult {
+  readonly calls: number;
+  /** Packets sent / received in the measured window, both directions together. */
+  readonly sent: number;
+  readonly received: number;
+  readonly lost: number;
+  /** One-way latency through the engine (generator → engine → generator), milliseconds. */
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  /** How late the generator itself sent, worst case (ms). */
+  readonly sendLagMs: number;
+  /** The generator could not keep its own schedule (lag over 100 ms): the run measured the generator, not the engine. */
+  readonly generatorBound: boolean;
+  /** srtp mode: packets from the engine that did not authenticate with its key (must be 0). */
+  readonly verifyFailures: number;
+}
+
+/** Many sockets per side: each has its own kernel receive buffer, so a stall of the generator itself does not lose packets. */
+const SOCKETS_PER_SIDE = 64;
+const PTIME = 20;
+const RING = 64;
+const CHUNK = 128;
+const PROFILE = 'AES_CM_128_HMAC_SHA1_80';
+const BUCKET_US = 10;
+const BUCKETS = 200_000; // 2 s
+
+// ---------------------------------------------------------------------------------------------------
+// Child process
+// ---------------------------------------------------------------------------------------------------
+
+type Msg = { type: 'load'; spec: LoadSpec } | { type: 'exit' };
+
+/**
+ * SSRC layout: direction (1 = A→B, 2 = B→A) in bits 31–28, the run number in bits 27–20 (late
+ * packets of an earlier, overloaded run are not counted), the call index in bits 19–0.
+ */
+const ssrcOf = (dir: 1 | 2, run: number, call: number): number => ((dir << 28) | ((run & 0xff) << 20) | call) >>> 0;
+let runs = 0;
+
+async function child(): Promise<void> {
+  const bind = async (): Promise<dgram.Socket> => {
+    const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    return s;
+  };
+  const a: dgram.Socket[] = [];
+  const b: dgram.Socket[] = [];
+  for (let i = 0; i < SOCKETS_PER_SIDE; i++) {
+    a.push(await bind());
+    b.push(await bind());
+  }
+  process.send!({ type: 'ready', aPorts: a.map((s) => s.address().port), bPorts: b.map((s) => s.address().port) });
+  process.on('message', (m: Msg) => {
+    if (m.type === 'exit') process.exit(0);
+    if (m.type === 'load') void runLoad(m.spec, a, b).then((r) => process.send!({ type: 'result', result: r }));
+  });
+}
+
+function key(b64: string): SrtpContext {
+  const k = Buffer.from(b64, 'base64');
+  return new SrtpContext({ profile: PROFILE, masterKey: k.subarray(0, 16), masterSalt: k.subarray(16, 30), maxStreams: 4 });
+}
+
+function header(buf: Buffer, at: number, seq: number, ssrc: number): void {
+  buf[at] = 0x80;
+  buf[at + 1] = 0;
+  buf.writeUInt16BE(seq, at + 2);
+  buf.writeUInt32BE((seq * 160) >>> 0, at + 4);
+  buf.writeUInt32BE(ssrc >>> 0, at + 8);
+}
+
+async function runLoad(spec: LoadSpec, a: dgram.Socket[], b: dgram.Socket[]): Promise<LoadResult> {
+  const run = ++runs & 0xff;
+  const n = spec.calls.length;
+  if (n >= 1 << 20) throw new RangeError('too many calls');
+  const frames = Math.ceil((spec.warmupMs + spec.durationMs) / PTIME);
+  const firstMeasured = Math.ceil(spec.warmupMs / PTIME);
+  const payload = Buffer.alloc(160, 0xd5);
+  // Every packet is prepared before the clock starts (SRTP is the generator's cost, not the engine's).
+  const size = 12 + 160 + 10; // A → engine: SRTP with an 80-bit tag, or opaque of the same size
+  const bSize = spec.mode === 'srtp' ? 12 + 160 : size;
+  const slab = Buffer.allocUnsafe(n * frames * size);
+  const bSlab = Buffer.allocUnsafe(n * frames * bSize);
+  const verify: (SrtpContext | undefined)[] = [];
+  spec.calls.forEach((c, i) => {
+    const tx = spec.mode === 'srtp' ? key(c.aKey!) : undefined;
+    verify.push(spec.mode === 'srtp' && c.engineKey ? key(c.engineKey) : undefined);
+    const plain = Buffer.alloc(172);
+    payload.copy(plain, 12);
+    for (let f = 0; f < frames; f++) {
+      const at = (i * frames + f) * size;
+      if (tx) {
+        header(plain, 0, f, ssrcOf(1, run, i));
+        tx.protectRtp(plain).copy(slab, at);
+      } else {
+        header(slab, at, f, ssrcOf(1, run, i));
+        slab.fill(0xa5, at + 12, at + size); // opaque: what an SRTP payload and tag look like
+      }
+      const bAt = (i * frames + f) * bSize;
+      header(bSlab, bAt, f, ssrcOf(2, run, i));
+      if (spec.mode === 'srtp') payload.copy(bSlab, bAt + 12);
+      else bSlab.fill(0x5a, bAt + 12, bAt + bSize);
+    }
+    tx?.close();
+  });
+  const sentAt = [new Float64Array(n * RING), new Float64Array(n * RING)];
+  const hist = new Uint32Array(BUCKETS);
+  let received = 0;
+  let verifyFailures = 0;
+  let max = 0;
+  const verified = new Uint8Array(n);
+  const onMessage = (m: Buffer): void => {
+    const t = performance.now();
+    if (m.length < 12) return;
+    const ssrc = m.readUInt32BE(8);
+    const dir = (ssrc >>> 28) - 1;
+    const call = ssrc & 0xfffff;
+    if (((ssrc >>> 20) & 0xff) !== run) return;
+    const seq = m.readUInt16BE(2);
+    if ((dir !== 0 && dir !== 1) || call >= n || seq < firstMeasured || seq >= frames) return;
+    if (dir === 1 && verified[call] === 0 && verify[call]) {
+      verified[call] = 1;
+      try {
+        verify[call]!.unprotectRtp(m);
+      } catch {
+        verifyFailures++;
+      }
+    }
+    received++;
+    const us = (t - sentAt[dir]![call * RING + (seq % RING)]!) * 1000;
+    if (us > max) max = us;
+    hist[Math.min(BUCKETS - 1, Math.max(0, Math.floor(us / BUCKET_US)))]!++;
+  };
+  for (const s of [...a, ...b]) s.on('message', onMessage);
+  // Send schedule: the k-th send (of each direction) is due at start + k·20/n ms.
+  const total = n * frames;
+  const step = PTIME / n;
+  const start = performance.now() + 20;
+  let k = 0;
+  let sendLag = 0;
+  await new Promise<void>((done) => {
+    const tick = (): void => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor((now - start) / step) + 1);
+      if (k < due) sendLag = Math.max(sendLag, now - (start + k * step));
+      // At most CHUNK sends, then let the poll phase read what came back (setImmediate runs after it).
+      const until = Math.min(due, k + CHUNK);
+      for (; k < until; k++) {
+        const i = k % n;
+        const f = (k / n) | 0;
+        const c = spec.calls[i]!;
+        const at = i * frames + f;
+        const t = performance.now();
+        sentAt[0]![i * RING + (f % RING)] = t;
+        a[c.aSock]!.send(slab.subarray(at * size, (at + 1) * size), c.aDst, '127.0.0.1');
+        sentAt[1]![i * RING + (f % RING)] = t;
+        b[c.bSock]!.send(bSlab.subarray(at * bSize, (at + 1) * bSize), c.bDst, '127.0.0.1');
+      }
+      if (k < due) setImmediate(tick);
+      else if (k < total) setTimeout(tick, 1);
+      else setTimeout(done, 300); // drain
+    };
+    setTimeout(tick, 20);
+  });
+  for (const s of [...a, ...b]) s.off('message', onMessage);
+  for (const v of verify) v?.close();
+  const sent = 2 * n * (frames - firstMeasured);
+  const pct = (q: number): number => {
+    const target = Math.ceil(received * q);
+    let acc = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      acc += hist[i]!;
+      if (acc >= target) return ((i + 0.5) * BUCKET_US) / 1000;
+    }
+    return Infinity;
+  };
+  return {
+    calls: n,
+    sent,
+    received,
+    lost: sent - received,
+    p50: round3(pct(0.5)),
+    p99: round3(pct(0.99)),
+    max: round3(max / 1000),
+    sendLagMs: round3(sendLag),
+    generatorBound: sendLag > 100,
+    verifyFailures,
+  };
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+// ---------------------------------------------------------------------------------------------------
+// Parent side
+// ---------------------------------------------------------------------------------------------------
+
+export class LoadGenerator {
+  private constructor(
+    private readonly proc: ChildProcess,
+    readonly aPorts: readonly number[],
+    readonly bPorts: readonly number[],
+  ) {}
+
+  static async start(): Promise<LoadGenerator> {
+    const proc = fork(__filename, ['--loadgen'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const ready = await new Promise<{ aPorts: number[]; bPorts: number[] }>((resolve, reject) => {
+      proc.once('message', (m: { type: string; aPorts: number[]; bPorts: number[] }) => resolve(m));
+      proc.once('exit', (code) => reject(new Error(`load generator exited (${code})`)));
+    });
+    return new LoadGenerator(proc, ready.aPorts, ready.bPorts);
+  }
+
+  run(spec: LoadSpec): Promise<LoadResult> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null): void => reject(new Error(`load generator exited (${code})`));
+      const onMessage = (m: { type: string; result: LoadResult }): void => {
+        if (m.type !== 'result') return;
+        this.proc.off('message', onMessage);
+        this.proc.off('exit', onExit);
+        resolve(m.result);
+      };
+      this.proc.on('message', onMessage);
+      this.proc.once('exit', onExit);
+      this.proc.send({ type: 'load', spec });
+    });
+  }
+
+  close(): void {
+    if (this.proc.connected) this.proc.send({ type: 'exit' });
+    setTimeout(() => this.proc.kill('SIGKILL'), 2000).unref();
+  }
+}
+
+if (require.main === module && process.argv.includes('--loadgen')) void child();

@@ -1,0 +1,263 @@
+/**
+ * EmbeddedMediaEngine: the MediaEngine of this gateway. Signalling-side state (SDP, SDES keys,
+ * ports) lives here in the signalling thread; packets are relayed by RelayHosts in worker threads
+ * (or in this thread, media.inThread). Operations on one call are serialised: an answer never
+ * overtakes the offer it answers, whatever the B2BUA's timing.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../../gateway/log/logger';
+import { defaultKeyRing, type SdesKeyRing } from '../sdp';
+import { PortAllocator } from '../relay/ports';
+import { RelayPool } from '../relay/pool';
+import type { RelayEvent, StreamStatsWire } from '../relay/protocol';
+import { handleAnswer } from './answer';
+import { Call, type LegIndex } from './call';
+import { MediaEngineError } from './errors';
+import { handleOffer, type EngineContext } from './offer';
+import { resolveMediaSettings, type MediaSettings, type ResolvedMediaSettings } from './settings';
+import { buildCallStats } from './stats';
+import { StreamOpener } from './stream-opener';
+import type { AnswerFlags, CallStats, MediaEngine, MediaEngineEvents, OfferFlags } from './types';
+
+export interface EmbeddedMediaEngineOptions {
+  /** The `media` configuration section. */
+  readonly media: MediaSettings;
+  readonly logger?: Logger;
+  /** SDES key ring (default: the process-wide one, so no key is ever issued twice in a process). */
+  readonly keyRing?: SdesKeyRing;
+  /** In-thread mode only: the relay's millisecond clock (tests). */
+  readonly now?: () => number;
+  /** How often idle calls are looked for; default 1000 ms; 0 = only when a test calls sweep(). */
+  readonly sweepIntervalMs?: number;
+  /** CPU count for the default worker count (tests). */
+  readonly cpus?: number;
+}
+
+export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
+  readonly settings: ResolvedMediaSettings;
+  private readonly ports: PortAllocator;
+  private readonly pool: RelayPool;
+  private readonly streams: StreamOpener;
+  private readonly calls = new Map<string, Call>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly ctx: EngineContext;
+  private readonly log: Logger | undefined;
+  private closed = false;
+
+  constructor(options: EmbeddedMediaEngineOptions) {
+    super();
+    this.settings = resolveMediaSettings(options.media, options.cpus);
+    this.log = options.logger;
+    this.ports = new PortAllocator(this.settings.portMin, this.settings.portMax);
+    this.pool = new RelayPool({
+      threads: this.settings.threads,
+      settings: {
+        inactivityMs: this.settings.inactivityMs,
+        maxPacketsPerSec: this.settings.maxPacketsPerSec,
+        sweepIntervalMs: options.sweepIntervalMs ?? 1000,
+      },
+      now: options.now,
+      onEvent: (e) => this.onRelayEvent(e),
+      onLost: (slot, reason) => this.onRelayLost(slot, reason),
+    });
+    this.streams = new StreamOpener(this.ports, this.pool, this.settings.bindAddress, this.log);
+    const keyRing = options.keyRing ?? defaultKeyRing;
+    this.ctx = {
+      address: this.settings.advertisedAddress,
+      family: this.settings.family,
+      keyRing,
+      allowDirectMedia: this.settings.allowDirectMedia,
+      ensureStream: (call, index, mediaType) => this.streams.ensure(call, index, mediaType),
+      dropStream: (call, index) => this.streams.drop(call, index),
+    };
+  }
+
+  /** Relay threads (0 = in-thread mode). */
+  get threads(): number {
+    return this.settings.threads;
+  }
+
+  /** Calls the engine holds. */
+  get callCount(): number {
+    return this.calls.size;
+  }
+
+  /** Free port pairs. */
+  get freePortPairs(): number {
+    return this.ports.available;
+  }
+
+  /** In-thread mode: run the inactivity sweep now (tests on a fake clock). */
+  sweep(): void {
+    this.pool.inThreadHost?.sweep();
+  }
+
+  offer(callId: string, fromTag: string, sdp: string, flags: OfferFlags): Promise<string> {
+    return this.serial(callId, async () => {
+      let call = this.calls.get(callId);
+      const isNew = call === undefined;
+      if (!call) {
+        call = new Call(callId, this.pool.assign(), fromTag, this.ctx.address);
+        this.calls.set(callId, call);
+      }
+      const offerer = call.legOf(fromTag);
+      if (offerer === undefined) throw new MediaEngineError('unknown-leg');
+      try {
+        return await handleOffer(this.ctx, call, offerer, sdp, flags);
+      } catch (e) {
+        if (isNew) await this.remove(call);
+        throw MediaEngineError.from(e);
+      }
+    });
+  }
+
+  answer(callId: string, fromTag: string, toTag: string, sdp: string, flags: AnswerFlags = {}): Promise<string> {
+    return this.serial(callId, async () => {
+      const call = this.calls.get(callId);
+      const p = call?.pending;
+      if (!call || !p || call.tags[p.offerer] !== fromTag) throw new MediaEngineError('no-pending-offer');
+      const answerer: LegIndex = p.offerer === 0 ? 1 : 0;
+      if (call.tags[answerer] !== toTag) {
+        if (answerer === 0) throw new MediaEngineError('unknown-leg');
+        this.forgetAnswerer(call); // a new branch answers (serial forking): nothing of the old one stays
+        call.tags[1] = toTag;
+      }
+      try {
+        const body = await handleAnswer(this.ctx, call, p, sdp, flags);
+        await this.configure(call);
+        return body;
+      } catch (e) {
+        throw MediaEngineError.from(e);
+      }
+    });
+  }
+
+  delete(callId: string, tag?: string): Promise<void> {
+    return this.serial(callId, async () => {
+      const call = this.calls.get(callId);
+      if (!call) return;
+      if (tag !== undefined && tag === call.tags[1] && call.pending?.offerer === 0) {
+        this.forgetAnswerer(call);
+        await this.configure(call);
+        return;
+      }
+      await this.remove(call);
+    });
+  }
+
+  query(callId: string): Promise<CallStats> {
+    return this.serial(callId, async () => {
+      const call = this.calls.get(callId);
+      if (!call) throw new MediaEngineError('unknown-call');
+      const ids = call.openStreams().map((s) => s.id);
+      const wire = ids.length === 0 ? [] : ((await this.pool.request(call.slot, { op: 'stats', streamIds: ids })) as StreamStatsWire[]);
+      return buildCallStats(call, wire, this.ctx.address);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.queues.values()]);
+    for (const call of this.calls.values()) call.wipeKeys();
+    this.calls.clear();
+    await this.pool.close();
+  }
+
+  override on<E extends keyof MediaEngineEvents>(event: E, listener: MediaEngineEvents[E]): this {
+    return super.on(event, listener);
+  }
+
+  override off<E extends keyof MediaEngineEvents>(event: E, listener: MediaEngineEvents[E]): this {
+    return super.off(event, listener);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private serial<T>(callId: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new MediaEngineError('engine-closed'));
+    const prev = this.queues.get(callId) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(callId, tail);
+    void tail.then(() => {
+      if (this.queues.get(callId) === tail) this.queues.delete(callId);
+    });
+    return run;
+  }
+
+  /** Sends every open stream's configuration (and changed keys) to the relay. */
+  private async configure(call: Call): Promise<void> {
+    for (const s of call.openStreams()) {
+      try {
+        await this.pool.request(call.slot, { op: 'configure', stream: s.wire(call.id, call.tags) });
+      } catch (e) {
+        throw new MediaEngineError('relay-failed', undefined, { cause: e });
+      }
+      s.sent();
+    }
+  }
+
+  private forgetAnswerer(call: Call): void {
+    call.tags[1] = undefined;
+    for (const s of call.streams) {
+      if (!s) continue;
+      s.sides[1].reset();
+      s.sides[0].mode = 'pending'; // nothing to relay to until another answer
+    }
+  }
+
+  private async remove(call: Call): Promise<void> {
+    if (this.calls.get(call.id) !== call) return;
+    this.calls.delete(call.id);
+    call.wipeKeys();
+    const ids = call.openStreams().map((s) => s.id);
+    try {
+      if (ids.length > 0) await this.pool.request(call.slot, { op: 'close', streamIds: ids });
+    } catch (e) {
+      this.log?.warn('media: closing streams failed', { callId: call.id, error: String(e) });
+    } finally {
+      this.streams.forget(call);
+      this.pool.release(call.slot);
+    }
+  }
+
+  /** A throwing listener is the listener's bug: logged, never thrown into the relay's event path. */
+  private notify<E extends keyof MediaEngineEvents>(event: E, payload: Parameters<MediaEngineEvents[E]>[0]): void {
+    try {
+      this.emit(event, payload);
+    } catch (e) {
+      this.log?.error('media: engine event listener failed', { event, error: String(e) });
+    }
+  }
+
+  private onRelayEvent(e: RelayEvent): void {
+    switch (e.type) {
+      case 'timeout':
+        if (this.calls.has(e.callId)) this.notify('timeout', { callId: e.callId, idleSec: Math.round(e.idleMs / 1000) });
+        return;
+      case 'srtpAuthFailure':
+        if (this.calls.has(e.callId)) {
+          this.notify('srtpAuthFailure', { callId: e.callId, tag: e.tag, streamIndex: e.index, kind: e.kind, total: e.total });
+        }
+        return;
+      case 'log':
+        this.log?.[e.level](e.message, e.fields);
+    }
+  }
+
+  /** A relay thread died: its calls have no media any more; report them as timed out. */
+  private onRelayLost(slot: number, reason: string): void {
+    this.log?.error('media: relay worker stopped; its calls are ended', { slot, reason });
+    for (const call of [...this.calls.values()]) {
+      if (call.slot !== slot) continue;
+      this.calls.delete(call.id);
+      call.wipeKeys();
+      this.streams.forget(call);
+      this.notify('timeout', { callId: call.id, idleSec: 0 });
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The engine's view of the `media` configuration section (config/schema.ts MediaDocument), resolved:
+ * the address written in SDP, the relay thread count (issue "media plane" §7: one per core minus
+ * one for signalling, at least one), the timers in milliseconds.
+ */
+import { isIP } from 'node:net';
+import os from 'node:os';
+import { isUnspecifiedAddress } from '../sdp';
+
+/** The `media` section of the configuration, as the loader returns it. */
+export interface MediaSettings {
+  readonly portMin: number;
+  readonly portMax: number;
+  readonly address: string;
+  readonly advertisedAddress?: string | null;
+  readonly inactivitySec: number;
+  readonly workers: number;
+  readonly inThread: boolean;
+  readonly allowDirectMedia: boolean;
+  readonly maxPacketsPerSec: number;
+}
+
+export interface ResolvedMediaSettings {
+  readonly portMin: number;
+  readonly portMax: number;
+  readonly bindAddress: string;
+  readonly advertisedAddress: string;
+  readonly family: 4 | 6;
+  /** 0 = in-thread. */
+  readonly threads: number;
+  readonly inactivityMs: number;
+  readonly allowDirectMedia: boolean;
+  readonly maxPacketsPerSec: number;
+}
+
+export class MediaSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MediaSettingsError';
+  }
+}
+
+export function resolveMediaSettings(s: MediaSettings, cpus: number = os.cpus().length): ResolvedMediaSettings {
+  const family = isIP(s.address);
+  if (family !== 4 && family !== 6) throw new MediaSettingsError('media.address must be an IP literal');
+  let advertised = s.advertisedAddress ?? undefined;
+  if (advertised === undefined) advertised = isUnspecifiedAddress(s.address) ? interfaceAddress(family) : s.address;
+  if (isIP(advertised) !== family) throw new MediaSettingsError('media.advertisedAddress must be of the same IP family as media.address');
+  if (isUnspecifiedAddress(advertised)) throw new MediaSettingsError('media.advertisedAddress must be a unicast address');
+  if (s.portMin > s.portMax || s.portMax - s.portMin < 3) throw new MediaSettingsError('media.portMin..portMax must hold at least two port pairs');
+  return {
+    portMin: s.portMin,
+    portMax: s.portMax,
+    bindAddress: s.address,
+    advertisedAddress: advertised,
+    family,
+    threads: s.inThread ? 0 : s.workers > 0 ? s.workers : Math.max(1, cpus - 1),
+    inactivityMs: s.inactivitySec * 1000,
+    allowDirectMedia: s.allowDirectMedia,
+    maxPacketsPerSec: s.maxPacketsPerSec,
+  };
+}
+
+/** The first non-internal interface address of a family, else the loopback address. */
+function interfaceAddress(family: 4 | 6): string {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal || (family === 4 ? a.family !== 'IPv4' : a.family !== 'IPv6')) continue;
+      if (family === 6 && a.address.toLowerCase().startsWith('fe80')) continue; // link-local needs a scope
+      return a.address;
+    }
+  }
+  return family === 4 ? '127.0.0.1' : '::1';
+}

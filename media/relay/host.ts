@@ -1,0 +1,133 @@
+/**
+ * The relay of one thread: the streams of the calls assigned to it, the commands that open,
+ * configure, query and close them, and the inactivity sweep. It runs inside a worker thread
+ * (worker.ts) or, in in-thread mode, in the signalling thread itself; it behaves the same in both.
+ *
+ * Inactivity (issue "media plane" §4): a call whose negotiated streams have all been silent (no
+ * packet accepted from either leg) for `inactivityMs` raises one 'timeout' event, again only after
+ * media flowed in between. Streams negotiated inactive in both directions do not count.
+ */
+import type { OpenReply, RelayCommand, RelayEvent, RelayReply, RelaySettings, StreamStatsWire } from './protocol';
+import { RelayStream, StreamOpenError, type StreamHost } from './stream';
+
+export interface RelayHostOptions extends RelaySettings {
+  emit(event: RelayEvent): void;
+  /** Milliseconds clock; default Date.now. Tests pass a fake one. */
+  now?: () => number;
+}
+
+export class RelayHost implements StreamHost {
+  readonly now: () => number;
+  readonly maxPacketsPerSec: number;
+  private readonly streams = new Map<number, RelayStream>();
+  /** callId → its streams here, for the per-call inactivity rule. */
+  private readonly calls = new Map<string, Set<RelayStream>>();
+  /** Calls that already raised 'timeout' and have not had media since. */
+  private readonly timedOut = new Set<string>();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: RelayHostOptions) {
+    this.now = options.now ?? Date.now;
+    this.maxPacketsPerSec = options.maxPacketsPerSec;
+    if (options.sweepIntervalMs > 0) {
+      this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  emit(event: RelayEvent): void {
+    this.options.emit(event);
+  }
+
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  async handle(cmd: RelayCommand): Promise<RelayReply> {
+    if (this.closed) throw new Error('relay host is closed');
+    switch (cmd.op) {
+      case 'open':
+        return this.open(cmd);
+      case 'configure': {
+        const s = this.streams.get(cmd.stream.streamId);
+        if (!s) throw new Error(`no stream ${cmd.stream.streamId}`);
+        s.configure(cmd.stream);
+        return null;
+      }
+      case 'close':
+        for (const id of cmd.streamIds) this.closeStream(id);
+        return null;
+      case 'stats': {
+        const now = this.now();
+        const out: StreamStatsWire[] = [];
+        for (const id of cmd.streamIds) {
+          const s = this.streams.get(id);
+          if (s) out.push(s.stats(now));
+        }
+        return out;
+      }
+    }
+  }
+
+  /** Looks for idle calls (the timer calls it; tests on a fake clock call it directly). */
+  sweep(): void {
+    const now = this.now();
+    for (const [callId, streams] of this.calls) {
+      let counted = 0;
+      let newest = -Infinity;
+      for (const s of streams) {
+        if (!s.expectsMedia) continue;
+        counted++;
+        if (s.lastActivity > newest) newest = s.lastActivity;
+      }
+      if (counted === 0) continue;
+      const idle = now - newest;
+      if (idle < this.options.inactivityMs) {
+        this.timedOut.delete(callId);
+      } else if (!this.timedOut.has(callId)) {
+        this.timedOut.add(callId);
+        this.emit({ type: 'timeout', callId, idleMs: idle });
+      }
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const id of [...this.streams.keys()]) this.closeStream(id);
+  }
+
+  private async open(cmd: Extract<RelayCommand, { op: 'open' }>): Promise<OpenReply> {
+    if (this.streams.has(cmd.streamId)) throw new Error(`stream ${cmd.streamId} exists`);
+    let stream: RelayStream;
+    try {
+      stream = await RelayStream.open(this, cmd.streamId, cmd.callId, cmd.index, cmd.address, cmd.ports);
+    } catch (e) {
+      if (e instanceof StreamOpenError) return { ok: false, leg: e.leg, code: e.code };
+      throw e;
+    }
+    if (this.closed) {
+      stream.close();
+      throw new Error('relay host is closed');
+    }
+    this.streams.set(cmd.streamId, stream);
+    let set = this.calls.get(cmd.callId);
+    if (!set) this.calls.set(cmd.callId, (set = new Set()));
+    set.add(stream);
+    return { ok: true };
+  }
+
+  private closeStream(id: number): void {
+    const s = this.streams.get(id);
+    if (!s) return;
+    this.streams.delete(id);
+    s.close();
+    const set = this.calls.get(s.callId);
+    set?.delete(s);
+    if (set && set.size === 0) {
+      this.calls.delete(s.callId);
+      this.timedOut.delete(s.callId);
+    }
+  }
+}

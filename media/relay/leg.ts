@@ -1,0 +1,321 @@
+/**
+ * One leg of a relayed stream: the local socket pair facing one endpoint, and the per-packet path
+ * for what that endpoint sends (receive side) and what is sent to it (send side).
+ *
+ * Receive, in this order, cheapest refusal first (nothing reaches the other leg before all pass):
+ *   1. rate limit (token bucket)                                      → 'flood'
+ *   2. negotiated?                                                    → 'not-negotiated'
+ *   3. source: the latched address; before latching, SRTP legs let anyone try step 5, plain legs
+ *      only the SDP host (RFC 3550 §8.2 symmetric RTP, RFC 4961)      → 'unexpected-source'
+ *   4. RTP/RTCP well-formed (RFC 3550 §5.1, §A.2)                     → 'malformed'
+ *   5. SRTP authenticate + decrypt (RFC 3711 §3.3)                    → 'srtp-auth' / 'srtp-replay'
+ *   6. payload type negotiated on this leg, mapped to the other leg's number → 'payload-type'
+ *   7. only now latch the source (latch.ts)                           (never before authentication)
+ * Send: payload type, SSRC/sequence/timestamp continuity, SRTP protect, sendto.
+ */
+import type { Socket, RemoteInfo } from 'node:dgram';
+import { SrtpAuthError, SrtpFormatError, SrtpReplayError, type SrtpContext } from '../srtp';
+import { ContinuityRewriter, RtcpTranslation } from './continuity';
+import { admissible, latchOn, type Latch } from './latch';
+import type { LegMode, LegWire, PlainLatchPolicy, TransportAddress } from './protocol';
+import { rekey } from './srtp-keys';
+import { LegTranscoder } from './transcode';
+import { isValidRtcp, translateRtcp } from './rtcp';
+import { isMultiplexedMediaOctet, isRtcpOnMuxedPort, payloadType, rtpHeaderLength, sequenceNumber, ssrc } from './rtp';
+import { DROP, LegCounters } from './stats';
+
+const NO_PT = 255;
+
+/** What a leg needs from the stream it belongs to. */
+export interface LegOwner {
+  readonly now: () => number;
+  readonly maxPacketsPerSec: number;
+  accepted(now: number): void;
+  dropped(leg: RelayLeg, now: number): void;
+  authFailed(leg: RelayLeg, kind: 'rtp' | 'rtcp', now: number): void;
+}
+
+export class RelayLeg {
+  readonly counters = new LegCounters();
+  /** Rewrites RTP sent to this leg. */
+  readonly rewriter: ContinuityRewriter;
+  other!: RelayLeg;
+  tag = '';
+  mode: LegMode = 'pending';
+  rtcpMux = false;
+  private remoteRtp: TransportAddress | undefined;
+  private remoteRtcp: TransportAddress | undefined;
+  private sdpHost: string | undefined;
+  private latchPolicy: PlainLatchPolicy = 'sdp-host';
+  private latchedRtp: Latch | undefined;
+  private latchedRtcp: Latch | undefined;
+  private srtpIn: SrtpContext | undefined;
+  private srtpOut: SrtpContext | undefined;
+  private inGeneration = -1;
+  private outGeneration = -1;
+  private readonly payloadMap = new Uint8Array(128).fill(NO_PT);
+  /** Transcodes what this leg sends, when the legs share no codec. */
+  private transcoder: LegTranscoder | undefined;
+  private rtcpTranslation!: RtcpTranslation;
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(
+    private readonly owner: LegOwner,
+    readonly rtpSocket: Socket,
+    readonly rtcpSocket: Socket,
+  ) {
+    this.rewriter = new ContinuityRewriter(8000, owner.now);
+    this.tokens = owner.maxPacketsPerSec;
+    this.refilledAt = owner.now();
+    rtpSocket.on('message', (msg, rinfo) => this.guarded(msg, rinfo, false));
+    rtcpSocket.on('message', (msg, rinfo) => this.guarded(msg, rinfo, true));
+  }
+
+  /** Pairs two legs; call once, after both exist. */
+  static pair(a: RelayLeg, b: RelayLeg): void {
+    a.other = b;
+    b.other = a;
+    a.rtcpTranslation = new RtcpTranslation(a.rewriter, b.rewriter);
+    b.rtcpTranslation = new RtcpTranslation(b.rewriter, a.rewriter);
+  }
+
+  configure(w: LegWire): void {
+    this.tag = w.tag;
+    this.mode = w.mode;
+    this.rtcpMux = w.rtcpMux;
+    this.latchPolicy = w.latch;
+    this.sdpHost = w.remote?.address;
+    this.remoteRtp = w.remote && { address: w.remote.address, port: w.remote.rtpPort };
+    this.remoteRtcp = w.remote && { address: w.remote.address, port: w.remote.rtcpPort };
+    if (w.relatch) {
+      this.latchedRtp = undefined;
+      this.latchedRtcp = undefined;
+    }
+    this.rewriter.setClockRate(w.clockRate);
+    this.payloadMap.fill(NO_PT);
+    for (const [from, to] of w.payloadMap) if (from >= 0 && from < 128 && to >= 0 && to < 128) this.payloadMap[from] = to;
+    if (!w.transcode || !this.transcoder?.sameAs(w.transcode)) {
+      this.transcoder?.close();
+      this.transcoder = w.transcode && new LegTranscoder(w.transcode);
+    }
+    if (w.mode !== 'srtp') {
+      this.closeContexts();
+      return;
+    }
+    [this.srtpIn, this.inGeneration] = rekey(this.srtpIn, this.inGeneration, w.srtpIn);
+    [this.srtpOut, this.outGeneration] = rekey(this.srtpOut, this.outGeneration, w.srtpOut);
+    if (!this.srtpIn || !this.srtpOut) this.mode = 'pending'; // never relay SRTP-expected media in clear
+  }
+
+  latched(): { rtp: TransportAddress | undefined; rtcp: TransportAddress | undefined } {
+    const copy = (l: Latch | undefined): TransportAddress | undefined => l && { address: l.address, port: l.port };
+    return { rtp: copy(this.latchedRtp), rtcp: copy(this.rtcpMux ? this.latchedRtp : this.latchedRtcp) };
+  }
+
+  close(): void {
+    this.transcoder?.close();
+    this.transcoder = undefined;
+    this.closeContexts();
+    this.rtpSocket.close();
+    this.rtcpSocket.close();
+  }
+
+  private closeContexts(): void {
+    this.srtpIn?.close();
+    this.srtpOut?.close();
+    this.srtpIn = this.srtpOut = undefined;
+    this.inGeneration = this.outGeneration = -1;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receive
+  // ---------------------------------------------------------------------------------------------
+
+  /** No packet, however crafted, may take the relay thread down. */
+  private guarded(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean): void {
+    try {
+      this.onDatagram(msg, rinfo, onRtcpPort);
+    } catch {
+      this.drop(DROP['internal-error'], this.owner.now());
+    }
+  }
+
+  private onDatagram(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean): void {
+    const now = this.owner.now();
+    if (this.tokens < 1 && !this.refill(now)) return this.drop(DROP.flood, now);
+    this.tokens--;
+    const mode = this.mode;
+    if (mode === 'pending') return this.drop(DROP['not-negotiated'], now);
+    if (msg.length < 4) return this.drop(DROP.malformed, now);
+    if (mode === 'opaque') return this.onOpaque(msg, rinfo, onRtcpPort, now);
+    if (onRtcpPort || (this.rtcpMux && isRtcpOnMuxedPort(msg))) return this.onRtcp(msg, rinfo, onRtcpPort, now);
+    this.onRtp(msg, rinfo, now);
+  }
+
+  private onRtp(msg: Buffer, rinfo: RemoteInfo, now: number): void {
+    const latch = this.latchedRtp;
+    if (!this.admissible(latch, rinfo, now)) return this.drop(DROP['unexpected-source'], now);
+    if (rtpHeaderLength(msg) < 0) return this.drop(DROP.malformed, now);
+    let packet = msg;
+    if (this.mode === 'srtp') {
+      try {
+        packet = this.srtpIn!.unprotectRtp(msg);
+      } catch (e) {
+        return this.srtpRefused(e, 'rtp', now);
+      }
+    }
+    const pt = payloadType(packet);
+    const outPt = this.payloadMap[pt]!;
+    if (outPt === NO_PT) return this.drop(DROP['payload-type'], now);
+    const tc = this.transcoder;
+    let frames: Buffer[] | undefined;
+    if (tc !== undefined && pt === tc.spec.fromPt) {
+      try {
+        frames = tc.transcode(packet, rtpHeaderLength(packet));
+      } catch {
+        return this.drop(DROP.malformed, now);
+      }
+    }
+    this.latchedRtp = this.latch(latch, rinfo, now);
+    const c = this.counters;
+    c.rxPackets++;
+    c.rxBytes += msg.length;
+    c.track(ssrc(packet), sequenceNumber(packet));
+    this.owner.accepted(now);
+    if (frames === undefined) return this.other.sendRtp(packet, outPt, this, now);
+    for (const f of frames) this.other.sendRtp(f, outPt, this, now);
+  }
+
+  private onRtcp(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean, now: number): void {
+    const latch = onRtcpPort ? this.latchedRtcp : this.latchedRtp;
+    if (!this.admissible(latch, rinfo, now)) return this.drop(DROP['unexpected-source'], now);
+    let packet = msg;
+    if (this.mode === 'srtp') {
+      try {
+        packet = this.srtpIn!.unprotectRtcp(msg);
+      } catch (e) {
+        return this.srtpRefused(e, 'rtcp', now);
+      }
+    }
+    if (!isValidRtcp(packet)) return this.drop(DROP.malformed, now);
+    if (onRtcpPort) this.latchedRtcp = this.latch(latch, rinfo, now);
+    else this.latchedRtp = this.latch(latch, rinfo, now);
+    this.counters.rxRtcpPackets++;
+    this.counters.rxRtcpBytes += msg.length;
+    this.owner.accepted(now);
+    this.other.sendRtcp(packet, this, now);
+  }
+
+  /** End-to-end pass-through: the first octet is all that is read (RFC 7983), nothing is changed. */
+  private onOpaque(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean, now: number): void {
+    if (!isMultiplexedMediaOctet(msg[0]!)) return this.drop(DROP.malformed, now);
+    const latch = onRtcpPort ? this.latchedRtcp : this.latchedRtp;
+    if (!this.admissible(latch, rinfo, now)) return this.drop(DROP['unexpected-source'], now);
+    if (onRtcpPort) this.latchedRtcp = this.latch(latch, rinfo, now);
+    else this.latchedRtp = this.latch(latch, rinfo, now);
+    const c = this.counters;
+    const rtp = !onRtcpPort && msg[0]! >= 128 && msg[0]! <= 191 && msg.length >= 12 && !isRtcpOnMuxedPort(msg);
+    if (rtp) {
+      c.rxPackets++;
+      c.rxBytes += msg.length;
+      c.track(ssrc(msg), sequenceNumber(msg)); // read from the clear header, for statistics only
+    } else {
+      c.rxRtcpPackets++;
+      c.rxRtcpBytes += msg.length;
+    }
+    this.owner.accepted(now);
+    this.other.sendOpaque(msg, onRtcpPort, rtp, this, now);
+  }
+
+  /** Step 3 (see latch.ts): SRTP legs admit anyone to authentication; plain legs per their policy. */
+  private admissible(latch: Latch | undefined, rinfo: RemoteInfo, now: number): boolean {
+    return admissible(latch, rinfo, now, this.mode === 'srtp' || this.latchPolicy === 'any-source', this.sdpHost);
+  }
+
+  private latch(latch: Latch | undefined, rinfo: RemoteInfo, now: number): Latch {
+    return latchOn(latch, rinfo, now);
+  }
+
+  private srtpRefused(e: unknown, kind: 'rtp' | 'rtcp', now: number): void {
+    if (e instanceof SrtpReplayError) return this.drop(DROP['srtp-replay'], now);
+    if (e instanceof SrtpAuthError) {
+      this.counters.srtpAuthFailures++;
+      this.drop(DROP['srtp-auth'], now);
+      this.owner.authFailed(this, kind, now);
+      return;
+    }
+    this.drop(e instanceof SrtpFormatError ? DROP.malformed : DROP['srtp-error'], now);
+  }
+
+  private refill(now: number): boolean {
+    const rate = this.owner.maxPacketsPerSec;
+    const elapsed = now - this.refilledAt;
+    if (elapsed <= 0) return false;
+    this.tokens = Math.min(rate, this.tokens + (elapsed * rate) / 1000);
+    this.refilledAt = now;
+    return this.tokens >= 1;
+  }
+
+  drop(reason: number, now: number): void {
+    this.counters.drop(reason);
+    this.owner.dropped(this, now);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Send (called by the other leg with a packet it accepted)
+  // ---------------------------------------------------------------------------------------------
+
+  sendRtp(packet: Buffer, pt: number, from: RelayLeg, now: number): void {
+    const dest = this.latchedRtp ?? this.remoteRtp;
+    if (this.mode === 'pending' || this.mode === 'opaque') return from.drop(DROP['not-negotiated'], now);
+    if (dest === undefined) return from.drop(DROP['no-destination'], now);
+    if ((packet[1]! & 0x7f) !== pt) packet[1] = (packet[1]! & 0x80) | pt;
+    if (this.rewriter.apply(packet) === 'stale-source') return from.drop(DROP['stale-source'], now);
+    let out = packet;
+    if (this.mode === 'srtp') {
+      try {
+        out = this.srtpOut!.protectRtp(packet);
+      } catch {
+        return from.drop(DROP['srtp-error'], now);
+      }
+    }
+    this.rtpSocket.send(out, dest.port, dest.address);
+    this.counters.txPackets++;
+    this.counters.txBytes += out.length;
+  }
+
+  sendRtcp(packet: Buffer, from: RelayLeg, now: number): void {
+    if (this.mode === 'pending' || this.mode === 'opaque') return from.drop(DROP['not-negotiated'], now);
+    // RFC 5761 §5.1.3 / §8: RTCP goes to the RTP port of a muxed leg, to the RTCP port otherwise.
+    const dest = this.rtcpMux ? (this.latchedRtp ?? this.remoteRtp) : (this.latchedRtcp ?? this.remoteRtcp);
+    if (dest === undefined) return from.drop(DROP['no-destination'], now);
+    translateRtcp(packet, this.rtcpTranslation);
+    let out = packet;
+    if (this.mode === 'srtp') {
+      try {
+        out = this.srtpOut!.protectRtcp(packet);
+      } catch {
+        return from.drop(DROP['srtp-error'], now);
+      }
+    }
+    (this.rtcpMux ? this.rtpSocket : this.rtcpSocket).send(out, dest.port, dest.address);
+    this.counters.txRtcpPackets++;
+    this.counters.txRtcpBytes += out.length;
+  }
+
+  /** `rtcpComponent`: arrived on (and leaves by) the RTCP port; `rtp`: an RTP packet, for the counters only. */
+  sendOpaque(packet: Buffer, rtcpComponent: boolean, rtp: boolean, from: RelayLeg, now: number): void {
+    if (this.mode !== 'opaque') return from.drop(DROP['not-negotiated'], now);
+    const dest = rtcpComponent ? (this.latchedRtcp ?? this.remoteRtcp) : (this.latchedRtp ?? this.remoteRtp);
+    if (dest === undefined) return from.drop(DROP['no-destination'], now);
+    (rtcpComponent ? this.rtcpSocket : this.rtpSocket).send(packet, dest.port, dest.address);
+    if (rtp) {
+      this.counters.txPackets++;
+      this.counters.txBytes += packet.length;
+    } else {
+      this.counters.txRtcpPackets++;
+      this.counters.txRtcpBytes += packet.length;
+    }
+  }
+}

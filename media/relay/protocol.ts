@@ -1,0 +1,146 @@
+/**
+ * What the media engine (signalling thread) and a relay host (a worker thread, or the same thread in
+ * in-thread mode) say to each other. Everything here survives structured cloning (postMessage):
+ * plain objects, arrays, numbers, strings and Uint8Arrays only.
+ *
+ * Keys cross the thread boundary only when a leg's key changes (a new `generation`); the host builds
+ * its SRTP context from them and overwrites the copies it received.
+ */
+import type { SrtpProfileName } from '../srtp/profiles';
+import type { DropReason } from './stats';
+
+/**
+ * How the relay treats one leg's packets:
+ * - 'pending': not negotiated yet (before the answer) or rejected: everything is dropped;
+ * - 'rtp': plain RTP/RTCP, validated and rewritten;
+ * - 'srtp': SDES-keyed SRTP/SRTCP, authenticated and decrypted on receive, encrypted on send;
+ * - 'opaque': end-to-end pass-through: relayed byte for byte, never parsed beyond RFC 7983's first octet.
+ */
+export type LegMode = 'pending' | 'rtp' | 'srtp' | 'opaque';
+
+/**
+ * Who may be latched on a leg that has no SRTP authentication to prove itself with:
+ * 'sdp-host' = only a packet from the host (IP) of the leg's SDP c= line; 'any-source' = the first
+ * well-formed packet from anywhere (for peers behind NAT; weaker, opt-in).
+ */
+export type PlainLatchPolicy = 'sdp-host' | 'any-source';
+
+export interface TransportAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface SrtpKeyWire {
+  /** Changes whenever the key does; the host rebuilds its context only then (keeping ROC and replay state otherwise). */
+  readonly generation: number;
+  readonly profile: SrtpProfileName;
+  /** Present when `generation` is new to the host. */
+  readonly masterKey?: Uint8Array;
+  readonly masterSalt?: Uint8Array;
+}
+
+/** Transcoding of what a leg sends (media/codecs createTranscoder): payload type `fromPt` in, `toPt` out. */
+export interface TranscodeWire {
+  readonly fromPt: number;
+  readonly toPt: number;
+  /** media/codecs CodecName of each side: 'PCMU' | 'PCMA' | 'opus'. */
+  readonly from: string;
+  readonly to: string;
+  readonly ptimeMs: number;
+}
+
+export interface LegWire {
+  readonly tag: string;
+  readonly mode: LegMode;
+  readonly rtcpMux: boolean;
+  /** The leg's own media address from its SDP: where to send until a packet latches it. */
+  readonly remote: { readonly address: string; readonly rtpPort: number; readonly rtcpPort: number } | undefined;
+  readonly latch: PlainLatchPolicy;
+  /** Forget the latched addresses (the leg's SDP address changed). */
+  readonly relatch: boolean;
+  /** Decrypts what this leg sends (its key). */
+  readonly srtpIn: SrtpKeyWire | undefined;
+  /** Encrypts what is sent to this leg (our key for it). */
+  readonly srtpOut: SrtpKeyWire | undefined;
+  /** Payload types accepted from this leg, each with the number the other leg knows it by. */
+  readonly payloadMap: readonly (readonly [number, number])[];
+  /** Set when what this leg sends must be transcoded for the other leg. */
+  readonly transcode: TranscodeWire | undefined;
+  /** RTP clock rate of the media sent to this leg (timestamp continuity). */
+  readonly clockRate: number;
+  /** Whether this leg is expected to send media (its direction is sendrecv or sendonly). */
+  readonly sends: boolean;
+}
+
+export interface StreamWire {
+  readonly streamId: number;
+  readonly callId: string;
+  /** The m= line index. */
+  readonly index: number;
+  readonly legs: readonly [LegWire, LegWire];
+}
+
+export type RelayCommand =
+  | {
+      readonly op: 'open';
+      readonly streamId: number;
+      readonly callId: string;
+      readonly index: number;
+      readonly address: string;
+      /** RTP port of each leg's local socket pair (RTCP = RTP + 1). */
+      readonly ports: readonly [number, number];
+    }
+  | { readonly op: 'configure'; readonly stream: StreamWire }
+  | { readonly op: 'close'; readonly streamIds: readonly number[] }
+  | { readonly op: 'stats'; readonly streamIds: readonly number[] };
+
+export type OpenReply = { readonly ok: true } | { readonly ok: false; readonly leg: 0 | 1; readonly code: string };
+
+export interface LegStatsWire {
+  readonly tag: string;
+  readonly mode: LegMode;
+  readonly local: { readonly address: string; readonly rtpPort: number; readonly rtcpPort: number };
+  readonly rtcpMux: boolean;
+  readonly latched: { readonly rtp: TransportAddress | undefined; readonly rtcp: TransportAddress | undefined };
+  readonly rx: { readonly packets: number; readonly bytes: number; readonly lost: number; readonly rtcpPackets: number; readonly rtcpBytes: number };
+  readonly tx: { readonly packets: number; readonly bytes: number; readonly rtcpPackets: number; readonly rtcpBytes: number };
+  readonly srtpAuthFailures: number;
+  readonly dropped: Readonly<Record<DropReason, number>>;
+}
+
+export interface StreamStatsWire {
+  readonly streamId: number;
+  readonly index: number;
+  /** Milliseconds since the last packet accepted from either leg. */
+  readonly idleMs: number;
+  readonly legs: readonly [LegStatsWire, LegStatsWire];
+}
+
+export type RelayReply = OpenReply | readonly StreamStatsWire[] | null;
+
+export type RelayEvent =
+  | { readonly type: 'timeout'; readonly callId: string; readonly idleMs: number }
+  | {
+      readonly type: 'srtpAuthFailure';
+      readonly callId: string;
+      readonly index: number;
+      readonly tag: string;
+      readonly kind: 'rtp' | 'rtcp';
+      /** Authentication failures on this leg and stream so far. */
+      readonly total: number;
+    }
+  | {
+      readonly type: 'log';
+      readonly level: 'warn' | 'info' | 'debug';
+      readonly message: string;
+      readonly fields: Readonly<Record<string, string | number | boolean>>;
+    };
+
+export interface RelaySettings {
+  /** A call with no accepted packet for this long raises 'timeout' (media.inactivitySec). */
+  readonly inactivityMs: number;
+  /** Packets per second accepted from one leg of one stream before 'flood' drops (media.maxPacketsPerSec). */
+  readonly maxPacketsPerSec: number;
+  /** How often idle calls are looked for; 0 = never by timer (tests call sweep()). */
+  readonly sweepIntervalMs: number;
+}

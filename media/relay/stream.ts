@@ -1,0 +1,207 @@
+/**
+ * One relayed media stream (one m= line of one call): two legs, each with its local RTP and RTCP
+ * sockets (RTP on an even port, RTCP on the next: RFC 3550 §11), forwarding to each other.
+ * The stream keeps what the host needs: last activity (inactivity timeout), rate-limited log
+ * lines about drops, and rate-limited SRTP authentication failure events.
+ */
+import dgram, { type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import { RelayLeg, type LegOwner } from './leg';
+import type { LegStatsWire, RelayEvent, StreamStatsWire, StreamWire } from './protocol';
+import { DROP } from './stats';
+
+/** At most one log line about dropped packets per stream per this interval. */
+export const DROP_LOG_INTERVAL_MS = 10_000;
+/** At most one srtpAuthFailure event per leg of a stream per this interval. */
+export const AUTH_EVENT_INTERVAL_MS = 1_000;
+
+/**
+ * dgram resolves the destination of every send through dns.lookup, which defers to the next tick
+ * even for an IP literal. Every address the relay sends to or binds is an IP literal checked by
+ * the engine, so the lookup is the identity, synchronously.
+ */
+function literalLookup(address: string, family: number, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, family);
+}
+
+export function createMediaSocket(address: string): Socket {
+  const type = isIP(address) === 6 ? 'udp6' : 'udp4';
+  return dgram.createSocket({ type, lookup: literalLookup as unknown as dgram.SocketOptions['lookup'] });
+}
+
+/** Binds `socket` to address:port exclusively; rejects with the system error code (EADDRINUSE, ...). */
+export function bindSocket(socket: Socket, address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => reject(err);
+    socket.once('error', onError);
+    socket.bind({ address, port, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+export interface StreamHost {
+  readonly now: () => number;
+  readonly maxPacketsPerSec: number;
+  emit(event: RelayEvent): void;
+}
+
+export class RelayStream implements LegOwner {
+  readonly legs: readonly [RelayLeg, RelayLeg];
+  readonly now: () => number;
+  readonly maxPacketsPerSec: number;
+  /** Last packet accepted from either leg; starts when the stream is negotiated. */
+  lastActivity: number;
+  /** Whether either leg is expected to send (direction); an all-inactive stream never times out. */
+  expectsMedia = false;
+  negotiated = false;
+  index: number;
+  private lastDropLog = -Infinity;
+  private readonly lastAuthEvent: [number, number] = [-Infinity, -Infinity];
+
+  private constructor(
+    readonly streamId: number,
+    readonly callId: string,
+    index: number,
+    readonly address: string,
+    readonly ports: readonly [number, number],
+    sockets: readonly Socket[],
+    private readonly host: StreamHost,
+  ) {
+    this.index = index;
+    this.now = host.now;
+    this.maxPacketsPerSec = host.maxPacketsPerSec;
+    this.lastActivity = host.now();
+    const a = new RelayLeg(this, sockets[0]!, sockets[1]!);
+    const b = new RelayLeg(this, sockets[2]!, sockets[3]!);
+    RelayLeg.pair(a, b);
+    this.legs = [a, b];
+    for (const leg of this.legs) {
+      // Asynchronous send failures surface as 'error' events; they must never crash the thread.
+      const onError = (): void => leg.drop(DROP['send-error'], this.now());
+      leg.rtpSocket.on('error', onError);
+      leg.rtcpSocket.on('error', onError);
+    }
+  }
+
+  /**
+   * Binds both legs' socket pairs. On failure closes what was bound and rejects with
+   * `{ leg, code }` naming the leg whose port could not be bound.
+   */
+  static async open(
+    host: StreamHost,
+    streamId: number,
+    callId: string,
+    index: number,
+    address: string,
+    ports: readonly [number, number],
+  ): Promise<RelayStream> {
+    const sockets: Socket[] = [];
+    try {
+      for (let leg = 0; leg < 2; leg++) {
+        for (const port of [ports[leg]!, ports[leg]! + 1]) {
+          const s = createMediaSocket(address);
+          sockets.push(s);
+          try {
+            await bindSocket(s, address, port);
+          } catch (e) {
+            throw new StreamOpenError(leg as 0 | 1, (e as NodeJS.ErrnoException).code ?? 'EBIND');
+          }
+        }
+      }
+    } catch (e) {
+      for (const s of sockets) closeQuietly(s);
+      throw e;
+    }
+    return new RelayStream(streamId, callId, index, address, ports, sockets, host);
+  }
+
+  configure(w: StreamWire): void {
+    this.index = w.index;
+    const wasNegotiated = this.negotiated;
+    this.legs[0].configure(w.legs[0]);
+    this.legs[1].configure(w.legs[1]);
+    this.negotiated = w.legs[0].mode !== 'pending' && w.legs[1].mode !== 'pending';
+    this.expectsMedia = this.negotiated && (w.legs[0].sends || w.legs[1].sends);
+    if (!wasNegotiated && this.negotiated) this.lastActivity = this.now();
+  }
+
+  // LegOwner -------------------------------------------------------------------------------------
+
+  accepted(now: number): void {
+    this.lastActivity = now;
+  }
+
+  dropped(leg: RelayLeg, now: number): void {
+    if (now - this.lastDropLog < DROP_LOG_INTERVAL_MS) return;
+    this.lastDropLog = now;
+    const fields: Record<string, string | number | boolean> = { callId: this.callId, index: this.index, leg: leg.tag };
+    const dropped = leg.counters.dropsByReason();
+    for (const [reason, n] of Object.entries(dropped)) if (n > 0) fields[reason] = n;
+    fields.sinceLastLog = leg.counters.unloggedDrops;
+    leg.counters.unloggedDrops = 0;
+    this.host.emit({ type: 'log', level: 'warn', message: 'media: dropped packets', fields });
+  }
+
+  authFailed(leg: RelayLeg, kind: 'rtp' | 'rtcp', now: number): void {
+    const i = leg === this.legs[0] ? 0 : 1;
+    if (now - this.lastAuthEvent[i]! < AUTH_EVENT_INTERVAL_MS) return;
+    this.lastAuthEvent[i] = now;
+    this.host.emit({
+      type: 'srtpAuthFailure',
+      callId: this.callId,
+      index: this.index,
+      tag: leg.tag,
+      kind,
+      total: leg.counters.srtpAuthFailures,
+    });
+  }
+
+  // ----------------------------------------------------------------------------------------------
+
+  stats(now: number): StreamStatsWire {
+    const legStats = (leg: RelayLeg, port: number): LegStatsWire => {
+      const c = leg.counters;
+      return {
+        tag: leg.tag,
+        mode: leg.mode,
+        local: { address: this.address, rtpPort: port, rtcpPort: port + 1 },
+        rtcpMux: leg.rtcpMux,
+        latched: leg.latched(),
+        rx: { packets: c.rxPackets, bytes: c.rxBytes, lost: c.lost, rtcpPackets: c.rxRtcpPackets, rtcpBytes: c.rxRtcpBytes },
+        tx: { packets: c.txPackets, bytes: c.txBytes, rtcpPackets: c.txRtcpPackets, rtcpBytes: c.txRtcpBytes },
+        srtpAuthFailures: c.srtpAuthFailures,
+        dropped: c.dropsByReason(),
+      };
+    };
+    return {
+      streamId: this.streamId,
+      index: this.index,
+      idleMs: Math.max(0, now - this.lastActivity),
+      legs: [legStats(this.legs[0], this.ports[0]), legStats(this.legs[1], this.ports[1])],
+    };
+  }
+
+  close(): void {
+    for (const leg of this.legs) leg.close();
+  }
+}
+
+export class StreamOpenError extends Error {
+  constructor(
+    readonly leg: 0 | 1,
+    readonly code: string,
+  ) {
+    super(`cannot bind the media port of leg ${leg}: ${code}`);
+    this.name = 'StreamOpenError';
+  }
+}
+
+function closeQuietly(s: Socket): void {
+  try {
+    s.close();
+  } catch {
+    // never bound: nothing to close
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Issue 5 tests 1, 5, 7, 10 with real peers: baresip clients over TLS with SRTP through the B2BUA.
+ * Audio is checked with tones and sox (PEERS.md): alice sends 1000 Hz, bob 440 Hz.
+ */
+import assert from 'node:assert/strict';
+import type { CallEnd } from '../../gateway/b2bua';
+import { startTestGateway, type TestGateway } from '../helpers/in-process-gateway';
+import { clientAccount, Phone, registered, settledFile, toneOf } from './calls-harness';
+
+const PASSWORDS = { alice: 'Wonderland-Key-81', bob: 'Builder-Tool-Box-22' } as const;
+
+describe('Calls with real peers: on-net over TLS and SRTP (issue 5 tests 1, 5, 7, 10)', function () {
+  this.timeout(60_000);
+  let t: TestGateway;
+  const phones: Phone[] = [];
+  let base = 42000 + Math.floor(Math.random() * 20) * 400;
+
+  const phone = async (name: keyof typeof PASSWORDS, tone: number, o: { codecs: string; mediaenc?: string; answer?: 'auto' | 'manual' }): Promise<Phone> => {
+    const rtp = `${base}-${base + 19}`;
+    base += 20;
+    const p = await Phone.start({
+      name,
+      tone,
+      rtpPorts: rtp,
+      account: clientAccount({ user: name, password: PASSWORDS[name], gatewayPort: t.port('TLS'), mediaenc: o.mediaenc ?? 'srtp-mand', codecs: o.codecs, ...(o.answer !== undefined && { answer: o.answer }) }),
+    });
+    phones.push(p);
+    await registered(t, name, 10_000);
+    return p;
+  };
+
+  before(async () => {
+    t = await startTestGateway([
+      'sip.domain=127.0.0.1', 'media.address=127.0.0.1', 'media.workers=1',
+      `media.portMin=${base + 200}`, `media.portMax=${base + 399}`,
+    ]);
+    await t.gw.users.add('alice', { password: PASSWORDS.alice, number: '+34911000001' });
+    await t.gw.users.add('bob', { password: PASSWORDS.bob, number: '+34911000002' });
+  });
+  afterEach(async () => {
+    for (const p of phones.splice(0)) await p.stop();
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  it('1: alice (Opus preferred) calls bob (PCMU) over TLS with SRTP, and tones arrive both ways', async () => {
+    const alice = await phone('alice', 1000, { codecs: 'opus/48000/2,PCMU' });
+    const bob = await phone('bob', 440, { codecs: 'PCMU' });
+    alice.command('dial', 'sip:bob@127.0.0.1');
+    await alice.waitEvent('CALL_ESTABLISHED', 10_000);
+    await bob.waitEvent('CALL_ESTABLISHED', 5000);
+    const menc = await alice.waitEvent('CALL_MENC', 5000);
+    assert.match(menc.param ?? '', /AES_CM_128_HMAC_SHA1_80|AES/i);
+    await new Promise((r) => setTimeout(r, 3500));
+    alice.command('hangup');
+    await bob.waitEvent('CALL_CLOSED', 5000);
+    const atBob = await toneOf(await settledFile(() => bob.received(), 5000));
+    const atAlice = await toneOf(await settledFile(() => alice.received(), 5000));
+    assert.ok(Math.abs(atBob.frequency - 1000) < 60, `bob heard ${atBob.frequency} Hz`);
+    assert.ok(Math.abs(atAlice.frequency - 440) < 40, `alice heard ${atAlice.frequency} Hz`);
+    assert.ok(atBob.rms > 0.01 && atAlice.rms > 0.01);
+  });
+
+  it('5: CANCEL before answer: the caller gets 487 and the callee stops ringing', async () => {
+    const alice = await phone('alice', 1000, { codecs: 'PCMU' });
+    const bob = await phone('bob', 440, { codecs: 'PCMU', answer: 'manual' });
+    alice.command('dial', 'sip:bob@127.0.0.1');
+    await bob.waitEvent('CALL_INCOMING', 10_000);
+    await alice.waitEvent('CALL_RINGING', 5000);
+    const ended = new Promise<CallEnd>((resolve) => t.gw.b2bua.once('callEnded', (_i, end) => resolve(end)));
+    alice.command('hangup');
+    const end = await ended;
+    assert.equal(end.status, 487);
+    assert.equal(end.endedBy, 'caller');
+    await bob.waitEvent('CALL_CLOSED', 5000);
+    assert.equal(t.gw.b2bua.list().length, 0);
+  });
+
+  it('7: a callee with two registered devices: both ring, the first to answer wins, the other is cancelled', async () => {
+    const alice = await phone('alice', 1000, { codecs: 'PCMU' });
+    const bob1 = await phone('bob', 440, { codecs: 'PCMU', answer: 'manual' });
+    const bob2 = await phone('bob', 440, { codecs: 'PCMU', answer: 'manual' });
+    await registered(t, 'bob', 10_000, 2);
+    alice.command('dial', 'sip:bob@127.0.0.1');
+    await bob1.waitEvent('CALL_INCOMING', 10_000);
+    await bob2.waitEvent('CALL_INCOMING', 10_000);
+    bob2.command('accept');
+    await alice.waitEvent('CALL_ESTABLISHED', 10_000);
+    await bob2.waitEvent('CALL_ESTABLISHED', 5000);
+    await bob1.waitEvent('CALL_CLOSED', 5000);
+    assert.equal(bob1.events.some((e) => e.type === 'CALL_ESTABLISHED'), false);
+    await new Promise((r) => setTimeout(r, 2500));
+    alice.command('hangup');
+    await bob2.waitEvent('CALL_CLOSED', 5000);
+    const atBob = await toneOf(await settledFile(() => bob2.received(), 5000));
+    assert.ok(Math.abs(atBob.frequency - 1000) < 60, `bob heard ${atBob.frequency} Hz`);
+  });
+
+  it('10: a blocked user\'s call in progress ends within 1 s', async () => {
+    const alice = await phone('alice', 1000, { codecs: 'PCMU' });
+    const bob = await phone('bob', 440, { codecs: 'PCMU' });
+    alice.command('dial', 'sip:bob@127.0.0.1');
+    await alice.waitEvent('CALL_ESTABLISHED', 10_000);
+    await bob.waitEvent('CALL_ESTABLISHED', 5000);
+    const started = Date.now();
+    await t.gw.users.block('bob');
+    await t.gw.registrar.blockUser('bob');
+    await alice.waitEvent('CALL_CLOSED', 1000);
+    assert.ok(Date.now() - started <= 1000, `ended after ${Date.now() - started} ms`);
+    assert.equal(t.gw.b2bua.list().length, 0);
+    await t.gw.users.unblock('bob');
+  });
+});
