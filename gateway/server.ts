@@ -14,13 +14,14 @@ import { DEFAULT_SCANNER_USER_AGENTS } from './security/scanners';
 import { openAccountStore, type SqliteStore } from './store';
 import { openAuditLog, type AuditLog } from './admin/audit';
 import { startAdminApi, type AdminApi } from './admin/http';
-import { startMessaging, type MessagingService, type StartedMessaging } from './messaging';
+import { startMessaging, type MessagingService } from './messaging';
 import { TrunkManager } from './trunk/manager';
 import { Router } from './routing/router';
 import { openCdrs, type OpenedCdrs } from './cdr';
 import { B2bua } from './b2bua';
 import { EmbeddedMediaEngine } from '../media/engine';
 import { BackupScheduler } from './ops';
+import { Teardown } from './teardown';
 import { createGatewayMetrics, serviceRoutes, ServiceLifecycle, type DrainResult, type GatewayMetrics } from './metrics';
 
 export interface Gateway {
@@ -88,17 +89,28 @@ export async function startGateway(config: Config, log: Logger, tls: TlsMaterial
     maxConnections: sip.maxConnections,
   });
   transport.on('userError', (err: unknown) => log.error('SIP message handling failed', { error: err instanceof Error ? err.message : String(err) }));
-
-  let opened;
+  const teardown = new Teardown(log);
+  teardown.add('transport', () => transport.close());
   try {
-    opened = await openAccountStore(config.dataDir);
+    return await assemble(config, log, tls, transport, teardown);
   } catch (err) {
-    await transport.close();
+    await teardown.run();
     throw err;
   }
-  const { store, masterKey } = opened;
+}
+
+/** Everything above the transport, each part registering its stop step as soon as it exists. */
+async function assemble(config: Config, log: Logger, tls: TlsMaterial, transport: TransportLayer, teardown: Teardown): Promise<RunningGateway> {
+  const sip = config.sip;
+  const { store, masterKey } = await openAccountStore(config.dataDir);
+  teardown.add('store', async () => {
+    await store.close();
+    masterKey.dispose();
+  });
   const users = new UserService({ store, masterKey, realm: sip.realm });
+  teardown.add('users', () => users.dispose());
   const audit = openAuditLog(config.dataDir, { onError: (err) => log.error('cannot write the audit log', { error: err }) });
+  teardown.add('audit', () => audit.close());
 
   const security = config.security;
   const defence = new Defence({
@@ -119,6 +131,7 @@ export async function startGateway(config: Config, log: Logger, tls: TlsMaterial
     audit,
     closeFlow: (flowId) => transport.closeFlow(flowId),
   });
+  teardown.add('defence', () => defence.stop());
 
   const stack = new SipStack(transport, {
     log: log.child({ component: 'sip' }),
@@ -127,6 +140,7 @@ export async function startGateway(config: Config, log: Logger, tls: TlsMaterial
     transactions: { timers: { t1: sip.timers.t1, t2: sip.timers.t2, t4: sip.timers.t4 }, maxTransactions: sip.maxTransactions },
     filter: defence,
   });
+  teardown.add('transactions', () => stack.transactions.close());
 
   const reg = config.registrar;
   const registrar = new Registrar({
@@ -147,73 +161,51 @@ export async function startGateway(config: Config, log: Logger, tls: TlsMaterial
     log: log.child({ component: 'registrar' }),
     sweepIntervalMs: reg.sweepIntervalSec * 1000,
   });
-  try {
-    await registrar.start();
-  } catch (err) {
-    defence.stop();
-    stack.transactions.close();
-    await transport.close();
-    users.dispose();
-    await store.close();
-    masterKey.dispose();
-    await audit.close();
-    throw err;
-  }
+  await registrar.start();
+  teardown.add('registrar', () => registrar.stop());
 
-  let messaging: StartedMessaging | undefined;
-  let trunks: TrunkManager | undefined;
-  let router: Router;
-  let cdrs: OpenedCdrs | undefined;
-  let media: EmbeddedMediaEngine | undefined;
-  let b2bua: B2bua;
-  let admin: AdminApi;
-  let metrics: GatewayMetrics | undefined;
-  let lifecycle: ServiceLifecycle;
-  let backups: BackupScheduler | undefined;
-  try {
-    // Periodic encrypted backups with retention (ops.backup.*; idle when intervalHours is 0).
-    backups = new BackupScheduler({ config, log: log.child({ component: 'backup' }) });
-    backups.start();
-    messaging = startMessaging(config.dataDir, {
-      core: stack.core, transactions: stack.transactions, registrar, users, masterKey, domain: sip.domain,
-      listenAddresses: sip.hosts, requireTls: reg.requireTls, log: log.child({ component: 'messaging' }),
-    }, audit);
-    trunks = await TrunkManager.create({
-      trunks: config.trunks, transactions: stack.transactions, listening: transport.addresses(), numbering: config.routing,
-      realm: sip.realm, userAgent: PRODUCT, log: log.child({ component: 'trunks' }),
-    });
-    router = new Router({ config: config.routing, users, registrar, trunks, log: log.child({ component: 'routing' }) });
-    cdrs = openCdrs(config.dataDir, config.cdr, { log: log.child({ component: 'cdr' }) });
-    trunks.start();
-    media = new EmbeddedMediaEngine({ media: config.media, logger: log.child({ component: 'media' }) });
-    b2bua = new B2bua({
-      core: stack.core, transactions: stack.transactions, registrar, users, router, trunks, engine: media, cdr: cdrs.sink,
-      settings: config.calls, domain: sip.domain, product: PRODUCT, log: log.child({ component: 'b2bua' }),
-    });
-    b2bua.start();
-    metrics = createGatewayMetrics({ stack, transport, registrar, defence, messaging: messaging.service, trunks, b2bua, media });
-    lifecycle = new ServiceLifecycle({ transport, store, b2bua, log: log.child({ component: 'service' }) });
-    admin = await startAdminApi({
-      config, log, tls, store, masterKey, users, audit, registrar, messaging: messaging.admin,
-      extraRoutes: serviceRoutes(metrics, lifecycle),
-    });
-  } catch (err) {
-    await backups?.stop();
-    metrics?.dispose();
-    await trunks?.stop();
-    await media?.close();
-    cdrs?.close();
-    await messaging?.service.stop();
-    defence.stop();
-    stack.transactions.close();
-    await transport.close();
-    await registrar.stop();
-    users.dispose();
-    await store.close();
-    masterKey.dispose();
-    await audit.close();
-    throw err;
-  }
+  // Periodic encrypted backups with retention (ops.backup.*; idle when intervalHours is 0).
+  const backups = new BackupScheduler({ config, log: log.child({ component: 'backup' }) });
+  backups.start();
+  teardown.add('backups', () => backups.stop());
+
+  const messaging = startMessaging(config.dataDir, {
+    core: stack.core, transactions: stack.transactions, registrar, users, masterKey, domain: sip.domain,
+    listenAddresses: sip.hosts, requireTls: reg.requireTls, log: log.child({ component: 'messaging' }),
+  }, audit);
+  teardown.add('messaging', () => messaging.service.stop());
+
+  const cdrs = openCdrs(config.dataDir, config.cdr, { log: log.child({ component: 'cdr' }) });
+  teardown.add('cdrs', () => cdrs.close());
+  const media = new EmbeddedMediaEngine({ media: config.media, logger: log.child({ component: 'media' }) });
+  teardown.add('media', () => media.close());
+
+  const trunks = await TrunkManager.create({
+    trunks: config.trunks, transactions: stack.transactions, listening: transport.addresses(), numbering: config.routing,
+    realm: sip.realm, userAgent: PRODUCT, log: log.child({ component: 'trunks' }),
+  });
+  trunks.start();
+  // Stopped after the calls (their BYEs may go to a trunk) and before the transaction layer (un-REGISTERs).
+  teardown.add('trunks', () => trunks.stop());
+  const router = new Router({ config: config.routing, users, registrar, trunks, log: log.child({ component: 'routing' }) });
+
+  const b2bua = new B2bua({
+    core: stack.core, transactions: stack.transactions, registrar, users, router, trunks, engine: media, cdr: cdrs.sink,
+    settings: config.calls, domain: sip.domain, product: PRODUCT, log: log.child({ component: 'b2bua' }),
+  });
+  b2bua.start();
+  // Calls end with BYE/CANCEL while the transaction layer, the trunks and the media are still up.
+  teardown.add('b2bua', () => b2bua.stop());
+
+  const metrics = createGatewayMetrics({ stack, transport, registrar, defence, messaging: messaging.service, trunks, b2bua, media });
+  teardown.add('metrics', () => metrics.dispose());
+  const lifecycle = new ServiceLifecycle({ transport, store, b2bua, log: log.child({ component: 'service' }) });
+  const admin = await startAdminApi({
+    config, log, tls, store, masterKey, users, audit, registrar, messaging: messaging.admin,
+    extraRoutes: serviceRoutes(metrics, lifecycle),
+  });
+  // Closed first: no account change may arrive while the rest shuts down.
+  teardown.add('admin', () => admin.close());
 
   const listening = transport.addresses().map((a) => {
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
@@ -240,26 +232,6 @@ export async function startGateway(config: Config, log: Logger, tls: TlsMaterial
     metrics,
     lifecycle,
     drain: () => lifecycle.drain(config.service.drainSec * 1000),
-    async stop() {
-      // Admin API first: no account change may arrive while the rest shuts down.
-      await admin.close();
-      // Calls next: their BYEs and CANCELs still need the transaction layer and the trunks.
-      await b2bua.stop();
-      metrics.dispose();
-      // Trunks before the transaction layer: their un-REGISTERs still need it.
-      await trunks.stop();
-      stack.transactions.close();
-      await transport.close();
-      await media.close();
-      await messaging.service.stop();
-      cdrs.close();
-      await registrar.stop();
-      defence.stop();
-      await backups.stop();
-      users.dispose();
-      await store.close();
-      masterKey.dispose();
-      await audit.close();
-    },
+    stop: () => teardown.run(),
   };
 }
