@@ -47,7 +47,9 @@ export async function startGateway(extra: string[] = [], opts: { host?: string; 
     '--set', 'log.level=warn',
     ...extra,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // CIPHERGATE_GW_NODE_ARGS: extra node flags for the gateway process (e.g. --cpu-prof when profiling a benchmark).
+  const nodeArgs = (process.env.CIPHERGATE_GW_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
