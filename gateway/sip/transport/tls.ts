@@ -15,7 +15,7 @@ import {
   type Server,
   type TLSSocket,
 } from 'node:tls';
-import { ConnectError, describe, errorCode } from './tcp';
+import { ConnectError, describe, settleConnect } from './tcp';
 import type { TlsConfig } from './options';
 import type { Endpoint } from './types';
 
@@ -102,48 +102,24 @@ export function connectTls(
   onSocket: (socket: Socket) => boolean,
 ): Promise<TLSSocket> {
   const identity = serverName ?? remote.address;
-  return new Promise((resolve, reject) => {
-    const socket = connect({
-      host: remote.address,
-      port: remote.port,
-      // RFC 6066 §3: SNI carries host names only, never literal addresses.
-      servername: serverName !== undefined && isIP(serverName) === 0 ? serverName : undefined,
-      checkServerIdentity: (_host, cert) => checkServerIdentity(identity, cert),
-      rejectUnauthorized: true,
-      ca: cfg?.ca,
-      cert: cfg?.cert,
-      key: cfg?.key,
-      minVersion: TLS_MIN_VERSION,
-      maxVersion: TLS_MAX_VERSION,
-      ciphers: AEAD_CIPHERS,
-    });
-    if (!onSocket(socket)) {
-      socket.destroy();
-      reject(new ConnectError('connection limit reached'));
-      return;
-    }
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new TlsHandshakeError(`TLS connect to ${describe(remote)} timed out`));
-    }, timeoutMs);
-    socket.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new TlsHandshakeError(`TLS connect to ${describe(remote)} failed (${errorCode(err)})`));
-    });
-    // Destroyed before the handshake completed (e.g. by close()): settle now, not at the timeout.
-    socket.once('close', () => {
-      clearTimeout(timer);
-      reject(new TlsHandshakeError(`TLS connect to ${describe(remote)} aborted`));
-    });
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      // rejectUnauthorized already aborted unverified handshakes; this guards against a future edit.
-      if (!socket.authorized) {
-        socket.destroy();
-        reject(new TlsHandshakeError(`TLS connect to ${describe(remote)}: server certificate not verified`));
-        return;
-      }
-      resolve(socket);
-    });
+  const socket = connect({
+    host: remote.address,
+    port: remote.port,
+    // RFC 6066 §3: SNI carries host names only, never literal addresses.
+    servername: serverName !== undefined && isIP(serverName) === 0 ? serverName : undefined,
+    checkServerIdentity: (_host, cert) => checkServerIdentity(identity, cert),
+    rejectUnauthorized: true,
+    ca: cfg?.ca,
+    cert: cfg?.cert,
+    key: cfg?.key,
+    minVersion: TLS_MIN_VERSION,
+    maxVersion: TLS_MAX_VERSION,
+    ciphers: AEAD_CIPHERS,
+  });
+  return settleConnect(socket, {
+    remote, timeoutMs, onSocket, ready: 'secureConnect',
+    fail: (why) => new TlsHandshakeError(`TLS connect to ${describe(remote)} ${why}`),
+    // rejectUnauthorized already aborted unverified handshakes; this guards against a future edit.
+    check: (s) => (s.authorized ? undefined : 'server certificate not verified'),
   });
 }
