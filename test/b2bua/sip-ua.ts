@@ -13,6 +13,7 @@ import { HeaderList, makeResponse, SipRequest, tagOf, type SipMessage, type SipR
 import { parseMessage } from '../../gateway/sip/message/parser';
 import { serializeMessage } from '../../gateway/sip/message/serializer';
 import type { NameAddr } from '../../gateway/sip/message/types';
+import { StreamFramer } from '../../gateway/sip/transport/framer';
 
 export const rand = (n = 6): string => randomBytes(n).toString('hex');
 
@@ -26,7 +27,7 @@ export class SipUa {
   readonly responses: SipResponse[] = [];
   private reqWaiters: Waiter<SipRequest>[] = [];
   private resWaiters: Waiter<SipResponse>[] = [];
-  private buffer = Buffer.alloc(0);
+  private readonly framer = new StreamFramer({ maxHeaderBytes: 65535, maxMessageBytes: 1 << 20 });
   /** Answer every incoming request of these methods with 200 at once (BYE, INFO, UPDATE...). */
   autoAnswer = new Set<string>(['BYE', 'OPTIONS']);
   readonly digest: DigestClient | undefined;
@@ -207,19 +208,13 @@ export class SipUa {
     } else this.responses.push(msg);
   }
 
+  /** Frames the stream with the gateway's own Content-Length framer (RFC 3261 §18.3). */
   private onStream(d: Buffer): void {
-    this.buffer = Buffer.concat([this.buffer, d]);
-    for (let guard = 0; guard < 1000; guard++) {
-      while (this.buffer.length >= 2 && this.buffer[0] === 13 && this.buffer[1] === 10) this.buffer = this.buffer.subarray(2);
-      const end = this.buffer.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.buffer.subarray(0, end).toString('latin1');
-      const m = /\r\n(?:Content-Length|l)[ \t]*:[ \t]*(\d{1,6})/i.exec(head);
-      const total = end + 4 + (m ? Number(m[1]) : 0);
-      if (this.buffer.length < total) return;
-      const msg = this.buffer.subarray(0, total);
-      this.buffer = this.buffer.subarray(total);
-      this.deliver(parseMessage(msg, { stream: true }));
+    for (const unit of this.framer.push(d)) {
+      if (unit.kind === 'error') throw unit.error;
+      if (unit.kind === 'message') {
+        this.deliver(parseMessage(unit.data, { stream: true }));
+      }
     }
   }
 }

@@ -11,6 +11,7 @@ import { DigestClient } from '../../gateway/sip/digest';
 import { serializeNameAddr, serializeVia } from '../../gateway/sip/message/grammar';
 import type { SipRequest, SipResponse } from '../../gateway/sip/message/message';
 import { parseMessage } from '../../gateway/sip/message/parser';
+import { StreamFramer } from '../../gateway/sip/transport/framer';
 
 export interface ReceivedMessage {
   readonly request: SipRequest;
@@ -48,7 +49,7 @@ export class MessagingUa {
   /** When false, incoming MESSAGEs are not answered (kept in `unanswered`: a device that hangs). */
   answering = true;
   readonly unanswered: SipRequest[] = [];
-  private buffer: Buffer = Buffer.alloc(0);
+  private readonly framer = new StreamFramer({ maxHeaderBytes: 65535, maxMessageBytes: 1 << 20 });
   private readonly waiting = new Map<string, { resolve: (r: SipResponse) => void; reject: (e: Error) => void }>();
   private readonly listeners: Array<() => void> = [];
   private readonly digest: DigestClient;
@@ -196,24 +197,18 @@ export class MessagingUa {
     });
   }
 
+  /** Frames the stream with the gateway's own Content-Length framer (RFC 3261 §18.3). */
   private onData(d: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? d : Buffer.concat([this.buffer, d]);
-    for (let guard = 0; guard < 10_000; guard++) {
-      while (this.buffer.length >= 2 && this.buffer[0] === 13 && this.buffer[1] === 10) this.buffer = this.buffer.subarray(2);
-      const end = this.buffer.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.buffer.subarray(0, end).toString('latin1');
-      const m = /\r\n(?:Content-Length|l)[ \t]*:[ \t]*(\d{1,6})/i.exec(head);
-      const total = end + 4 + (m ? Number(m[1]) : 0);
-      if (this.buffer.length < total) return;
-      const bytes = this.buffer.subarray(0, total);
-      this.buffer = this.buffer.subarray(total);
-      const msg = parseMessage(bytes, { stream: true });
-      if (msg.kind === 'response') {
-        if (msg.status >= 200) this.waiting.get(`${msg.cseq.seq}`)?.resolve(msg);
-        if (msg.status >= 200) this.waiting.delete(`${msg.cseq.seq}`);
-      } else {
-        this.onRequest(msg);
+    for (const unit of this.framer.push(d)) {
+      if (unit.kind === 'error') throw unit.error;
+      if (unit.kind === 'message') {
+        const msg = parseMessage(unit.data, { stream: true });
+        if (msg.kind === 'response') {
+          if (msg.status >= 200) this.waiting.get(`${msg.cseq.seq}`)?.resolve(msg);
+          if (msg.status >= 200) this.waiting.delete(`${msg.cseq.seq}`);
+        } else {
+          this.onRequest(msg);
+        }
       }
     }
   }

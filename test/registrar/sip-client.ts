@@ -11,6 +11,7 @@ import { DigestClient } from '../../gateway/sip/digest';
 import type { SipResponse } from '../../gateway/sip/message/message';
 import { serializeNameAddr } from '../../gateway/sip/message/grammar';
 import { parseMessage } from '../../gateway/sip/message/parser';
+import { StreamFramer } from '../../gateway/sip/transport/framer';
 
 export type ClientProtocol = 'TLS' | 'TCP' | 'UDP';
 
@@ -21,7 +22,7 @@ export interface TlsClientOptions {
 }
 
 export class SipTestClient {
-  private buffer = Buffer.alloc(0);
+  private readonly framer = new StreamFramer({ maxHeaderBytes: 65535, maxMessageBytes: 1 << 20 });
   private readonly queue: SipResponse[] = [];
   private waiter: ((r: SipResponse) => void) | undefined;
   /** Resolves when the connection is closed (by either side). */
@@ -106,19 +107,13 @@ export class SipTestClient {
     }
   }
 
+  /** Frames the stream with the gateway's own Content-Length framer (RFC 3261 §18.3). */
   private onStreamData(d: Buffer): void {
-    this.buffer = Buffer.concat([this.buffer, d]);
-    for (let guard = 0; guard < 1000; guard++) {
-      while (this.buffer.length >= 2 && this.buffer[0] === 13 && this.buffer[1] === 10) this.buffer = this.buffer.subarray(2);
-      const end = this.buffer.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.buffer.subarray(0, end).toString('latin1');
-      const m = /\r\n(?:Content-Length|l)[ \t]*:[ \t]*(\d{1,6})/i.exec(head);
-      const total = end + 4 + (m ? Number(m[1]) : 0);
-      if (this.buffer.length < total) return;
-      const msg = this.buffer.subarray(0, total);
-      this.buffer = this.buffer.subarray(total);
-      this.deliver(parseMessage(msg, { stream: true }) as SipResponse);
+    for (const unit of this.framer.push(d)) {
+      if (unit.kind === 'error') throw unit.error;
+      if (unit.kind === 'message') {
+        this.deliver(parseMessage(unit.data, { stream: true }) as SipResponse);
+      }
     }
   }
 }

@@ -11,24 +11,15 @@ import { parseDecimal } from './chars';
 import { type ResponsePartial, SipParseError } from './errors';
 import { isCallId, parseCSeq, salvageCSeq, serializeCSeq, splitList } from './grammar';
 import { LIST_HEADERS, NAME_ADDR_LIST_HEADERS, SINGLE_HEADERS } from './headers';
-import { HeaderList } from './message';
+import { HeaderList, type SipMessageFields } from './message';
 import { parseNameAddr, parseNameAddrAt, salvageNameAddr } from './nameaddr';
 import { cursor } from './params';
 import type { ParserLimits } from './parser';
 import type { CSeq, ContactList, NameAddr, Via } from './types';
 import { parseViaAt, salvageVia } from './via';
 
-/** The typed fields of a complete, valid message. */
-export interface ParsedFields {
-  via: Via[];
-  from: NameAddr;
-  to: NameAddr;
-  callId: string;
-  cseq: CSeq;
-  maxForwards?: number;
-  contact?: ContactList;
-  headers: HeaderList;
-}
+/** The typed fields of a complete, valid message (everything but the body). */
+export type ParsedFields = Omit<SipMessageFields, 'body'>;
 
 const FROM = 1;
 const TO = 2;
