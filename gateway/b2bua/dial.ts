@@ -56,11 +56,19 @@ export class Dialer {
 
   /** Rings every device (bindings) of a user at once. */
   async connectUser(bindings: readonly Binding[], template: InviteTemplate): Promise<void> {
-    const sdp = await this.offerTo({ kind: 'user' });
-    if (sdp === null || this.call.state !== 'proceeding') return;
     const peer: LegPeer = { kind: 'user', user: this.call.setup.calleeName };
-    for (const b of bindings) {
-      this.start(new Fork(this.nextTag(), peer, this.call.ctx.pathFor(b), { ...template, requestUri: b.uri, sdp }, this.call.ctx, this.forkUser));
+    // One offer per device: every fork is a leg of its own with SDES keys of its own (RFC 4568
+    // §6.1); all are written before any INVITE leaves, so the devices ring together.
+    const forks: { tag: string; binding: Binding; sdp: string | undefined }[] = [];
+    for (const binding of bindings) {
+      const tag = this.nextTag();
+      const sdp = await this.offerTo({ kind: 'user' }, tag);
+      if (sdp === null || this.call.state !== 'proceeding') return;
+      forks.push({ tag, binding, sdp });
+    }
+    for (const f of forks) {
+      const spec = { ...template, requestUri: f.binding.uri, sdp: f.sdp };
+      this.start(new Fork(f.tag, peer, this.call.ctx.pathFor(f.binding), spec, this.call.ctx, this.forkUser));
     }
   }
 
@@ -85,18 +93,22 @@ export class Dialer {
     const trunk = this.trunkQueue.shift();
     if (trunk === undefined) return this.call.end({ status: this.lastTrunkStatus, endedBy: 'callee', cause: 'trunks-failed' });
     this.call.trunk = trunk;
-    const sdp = await this.offerTo({ kind: 'trunk', policy: trunk.media });
+    const tag = this.nextTag();
+    const sdp = await this.offerTo({ kind: 'trunk', policy: trunk.media }, tag);
     if (sdp === null || this.call.state !== 'proceeding') return;
     const path: LegPath = { hop: trunk.target, local: trunk.local, protocol: trunk.transport };
-    this.start(new Fork(this.nextTag(), { kind: 'trunk', trunk }, path, { ...this.template(trunk), sdp }, this.call.ctx, this.forkUser));
+    this.start(new Fork(tag, { kind: 'trunk', trunk }, path, { ...this.template(trunk), sdp }, this.call.ctx, this.forkUser));
   }
 
-  /** The caller's SDP offered through the engine toward `callee`; undefined: delayed offer; null: refused (the call ended). */
-  private async offerTo(callee: MediaProfile): Promise<string | undefined | null> {
+  /**
+   * The caller's SDP offered through the engine toward `callee`, written for the fork `branch`;
+   * undefined: delayed offer; null: refused (the call ended).
+   */
+  private async offerTo(callee: MediaProfile, branch: string): Promise<string | undefined | null> {
     const sdp = sdpOf(this.call.setup.incoming.request);
     if (sdp === undefined) return undefined; // delayed offer: the callee's 2xx will carry the offer
     try {
-      const out = await this.call.media.offer(this.call.caller.tag, this.call.caller.media, callee, sdp);
+      const out = await this.call.media.offer(this.call.caller.tag, this.call.caller.media, callee, sdp, branch);
       this.offerSent = true;
       this.call.caller.sdpReceivedVersion = originVersion(sdp);
       return out;
@@ -123,6 +135,11 @@ export class Dialer {
       else if (this.call.calleeAcked) this.call.callee?.reAck(res.cseq.seq);
     },
     onFailure: (fork, res) => void this.failure(fork, res),
+    reoffer: async (fork) => {
+      if (!this.ringing || !this.forks.has(fork)) return null;
+      const sdp = await this.offerTo(profileOf(fork), fork.tag);
+      return typeof sdp === 'string' && this.ringing ? sdp : null;
+    },
   };
 
   /** 180/183 toward the caller; SDP in a provisional is early media, answered through the engine. */
@@ -133,7 +150,6 @@ export class Dialer {
     if (sdp !== undefined && this.offerSent) {
       try {
         early = await this.call.media.answer(this.call.caller.tag, fork.tag, profileOf(fork), sdp);
-        fork.earlyMedia = true;
       } catch {
         early = undefined; // unusable early SDP: ring without it
       }
@@ -167,7 +183,9 @@ export class Dialer {
 
   private async failure(fork: Fork, res: SipResponse): Promise<void> {
     this.forks.delete(fork);
-    if (fork.earlyMedia && this.winner === undefined) await this.call.media.forget(fork.tag).catch(() => undefined);
+    // The engine forgets the fork's offer (its keys) and any early media it answered with; the
+    // engine serialises this after an answer still in progress (a 183 racing a 503).
+    if (this.winner === undefined && this.offerSent) await this.call.media.forget(fork.tag).catch(() => undefined);
     if (!this.ringing) return;
     const trunk = fork.trunk;
     const trunks = this.call.ctx.trunkService;

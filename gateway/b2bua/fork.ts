@@ -41,6 +41,11 @@ export interface ForkUser {
   onRetransmission(fork: Fork, response: SipResponse): void;
   /** The final non-2xx (after the fork's own retries). */
   onFailure(fork: Fork, response: SipResponse): void;
+  /**
+   * A fresh SDP offer for a retry of this fork's INVITE, so that no key offered in a refused INVITE
+   * is offered again (RFC 4568 §6.1); null: the call is over, do not retry.
+   */
+  reoffer(fork: Fork): Promise<string | null>;
 }
 
 export type ForkState = 'calling' | 'proceeding' | 'answered' | 'failed';
@@ -51,8 +56,6 @@ export class Fork {
   invite: SipRequest;
   /** The dialog of the 2xx that answered this fork. */
   dialog: Dialog | undefined;
-  /** Early media from this fork reached the engine (an answer under `tag`). */
-  earlyMedia = false;
   private ict: InviteClientTransaction | undefined;
   private cancelled = false;
   private retriedTimer = false;
@@ -142,12 +145,21 @@ export class Fork {
       return;
     }
     if (!this.pending) return;
-    if (!this.cancelled && this.retry(res)) return;
-    this.finish(res);
+    const retry = this.cancelled ? undefined : this.retryFor(res);
+    if (retry === undefined) return this.finish(res);
+    void this.freshOffer().then((body) => {
+      const next = body === null || this.cancelled ? undefined : retry(this.invite);
+      if (next === undefined) return this.finish(res);
+      if (body) next.body = body;
+      this.send(next);
+    });
   }
 
-  /** RFC 4028 §7.3 (422) and §22.2 (a trunk's 401/407): the INVITE again, CSeq+1, new branch. */
-  private retry(res: SipResponse): boolean {
+  /**
+   * RFC 4028 §7.3 (422) and §22.2 (a trunk's 401/407): how to build the INVITE again (CSeq+1, new
+   * branch) from the last one, or undefined when this response is not retried.
+   */
+  private retryFor(res: SipResponse): ((invite: SipRequest) => SipRequest | undefined) | undefined {
     if (res.status === 422 && !this.retriedTimer) {
       this.retriedTimer = true;
       const minSe = res.headers.get('Min-SE');
@@ -155,24 +167,34 @@ export class Fork {
       try {
         value = minSe === undefined ? NaN : parseMinSe(minSe);
       } catch {
-        return false;
+        return undefined;
       }
-      if (!Number.isFinite(value)) return false;
-      const next = copyInvite(this.invite);
-      next.headers.set('Session-Expires', String(value));
-      next.headers.set('Min-SE', String(value));
-      this.send(next);
-      return true;
+      if (!Number.isFinite(value)) return undefined;
+      return (invite) => {
+        const next = copyInvite(invite);
+        next.headers.set('Session-Expires', String(value));
+        next.headers.set('Min-SE', String(value));
+        return next;
+      };
     }
     const trunk = this.trunk;
-    if ((res.status === 401 || res.status === 407) && trunk !== undefined && !this.retriedAuth && this.ctx.trunks !== undefined) {
+    const trunks = this.ctx.trunks;
+    if ((res.status === 401 || res.status === 407) && trunk !== undefined && !this.retriedAuth && trunks !== undefined) {
       this.retriedAuth = true;
-      const next = this.ctx.trunks.answerChallenge(trunk, this.invite, res);
-      if (next === undefined) return false;
-      this.send(next);
-      return true;
+      return (invite) => trunks.answerChallenge(trunk, invite, res);
     }
-    return false;
+    return undefined;
+  }
+
+  /**
+   * The body of the retry: a fresh offer (undefined: a delayed offer, no body to renew; null: give
+   * up). Only qop=auth digests are answered (digest/client.ts), so the body may change after the
+   * credentials were computed.
+   */
+  private async freshOffer(): Promise<Buffer | undefined | null> {
+    if (this.invite.body.length === 0) return undefined;
+    const sdp = await this.user.reoffer(this).catch(() => null);
+    return sdp === null ? null : Buffer.from(sdp);
   }
 
   private finish(res: SipResponse): void {

@@ -65,9 +65,13 @@ export class CallMedia {
     return { requireSecure: answerer.kind === 'user' && this.requireSrtp };
   }
 
-  /** The leg tagged `fromTag` offers `sdp`; resolves with the SDP for the other leg. MediaEngineError on refusal. */
-  offer(fromTag: string, from: MediaProfile, to: MediaProfile, sdp: string): Promise<string> {
-    return this.engine.offer(this.id, fromTag, sdp, this.offerFlags(from, to, sdp));
+  /**
+   * The leg tagged `fromTag` offers `sdp`; resolves with the SDP for the other leg. MediaEngineError
+   * on refusal. `branch`: the tag of the fork this copy is for (each fork gets keys of its own).
+   */
+  offer(fromTag: string, from: MediaProfile, to: MediaProfile, sdp: string, branch?: string): Promise<string> {
+    const flags = this.offerFlags(from, to, sdp);
+    return this.engine.offer(this.id, fromTag, sdp, branch === undefined ? flags : { ...flags, branch });
   }
 
   /** The leg `toTag` answers the pending offer of `fromTag`; resolves with the SDP for the offerer. */
@@ -75,7 +79,7 @@ export class CallMedia {
     return this.engine.answer(this.id, fromTag, toTag, sdp, this.answerFlags(answerer));
   }
 
-  /** Forgets one answerer (a fork that gave early media and then failed). */
+  /** Forgets one fork: its offer's keys, and its early media if it answered in a provisional. */
   async forget(tag: string): Promise<void> {
     if (this.closed) return;
     await this.engine.delete(this.id, tag);

@@ -140,6 +140,11 @@ export class Call {
   readonly origins: [OriginStamp, OriginStamp];
   readonly streams: (StreamState | undefined)[] = [];
   pending: PendingOffer | undefined;
+  /**
+   * The offers written for named branches (OfferFlags.branch) of the pending offer/answer round:
+   * parallel forks each hold their own SDES keys until one of them answers or is forgotten.
+   */
+  readonly branches = new Map<string, PendingOffer>();
 
   constructor(
     readonly id: string,
@@ -174,6 +179,54 @@ export class Call {
         wipe(side.sdes?.remote);
       }
     }
-    for (const so of this.pending?.streams ?? []) for (const c of so.sdesOffer?.cryptos ?? []) wipe(c.key);
+    for (const p of [this.pending, ...this.branches.values()]) wipeOffer(p);
+    this.branches.clear();
+  }
+
+  /** Forgets the offer written for `branch` (a fork that failed), overwriting the keys it held. */
+  forgetBranch(branch: string): void {
+    const p = this.branches.get(branch);
+    if (p === undefined) return;
+    this.branches.delete(branch);
+    this.wipeUnused(p);
+  }
+
+  /** A new offer/answer round without branches: the previous round's branch offers go. */
+  clearBranches(): void {
+    for (const p of this.branches.values()) this.wipeUnused(p);
+    this.branches.clear();
+  }
+
+  /**
+   * The offer an answer from `toTag` settles: the one written for its branch; an offer written for
+   * a branch is never answered from another (its keys were that branch's alone).
+   */
+  offerFor(toTag: string): PendingOffer | undefined {
+    const p = this.branches.get(toTag);
+    if (p !== undefined) return p;
+    return this.pending?.flags.branch === undefined ? this.pending : undefined;
+  }
+
+  /** Overwrites the keys we offered in `p` that no stream uses (the answered suite's key may be live). */
+  private wipeUnused(p: PendingOffer): void {
+    const live = new Set<Buffer>();
+    for (const s of this.streams) for (const side of s?.sides ?? []) if (side.sdes) live.add(side.sdes.local.masterKey);
+    for (const so of p.streams) {
+      for (const c of so.sdesOffer?.cryptos ?? []) {
+        if (live.has(c.key.masterKey)) continue;
+        c.key.masterKey.fill(0);
+        c.key.masterSalt.fill(0);
+      }
+    }
+  }
+}
+
+/** Overwrites every SDES key we offered in `p` (the call is over). */
+function wipeOffer(p: PendingOffer | undefined): void {
+  for (const so of p?.streams ?? []) {
+    for (const c of so.sdesOffer?.cryptos ?? []) {
+      c.key.masterKey.fill(0);
+      c.key.masterSalt.fill(0);
+    }
   }
 }

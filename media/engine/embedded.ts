@@ -114,7 +114,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
   answer(callId: string, fromTag: string, toTag: string, sdp: string, flags: AnswerFlags = {}): Promise<string> {
     return this.serial(callId, async () => {
       const call = this.calls.get(callId);
-      const p = call?.pending;
+      const p = call?.offerFor(toTag);
       if (!call || !p || call.tags[p.offerer] !== fromTag) throw new MediaEngineError('no-pending-offer');
       const answerer: LegIndex = p.offerer === 0 ? 1 : 0;
       if (call.tags[answerer] !== toTag) {
@@ -136,9 +136,12 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
     return this.serial(callId, async () => {
       const call = this.calls.get(callId);
       if (!call) return;
-      if (tag !== undefined && tag === call.tags[1] && call.pending?.offerer === 0) {
-        this.forgetAnswerer(call);
-        await this.configure(call);
+      if (tag !== undefined && tag !== call.tags[0] && call.pending?.offerer === 0) {
+        call.forgetBranch(tag);
+        if (tag === call.tags[1]) {
+          this.forgetAnswerer(call);
+          await this.configure(call);
+        }
         return;
       }
       await this.remove(call);

@@ -128,6 +128,7 @@ export async function handleOffer(ctx: EngineContext, call: Call, offerer: LegIn
   }
   // Pass 3: the description for the answerer.
   const muxPolicy = flags.rtcpMux ?? 'offer';
+  const sameAnswerer = flags.branch === undefined || flags.branch === call.tags[answerer];
   const streams: StreamOffer[] = plans.map((p, i): StreamOffer => {
     const m = out.media[i]!;
     const offererMux = rtcpMux(sdp, i);
@@ -173,7 +174,9 @@ export async function handleOffer(ctx: EngineContext, call: Call, offerer: LegIn
     if (flags.transport === 'RTP/SAVP') {
       sdesOffer = makeOffer(flags.sdesSuites ?? DEFAULT_SDES_PREFERENCE, {
         keyRing: ctx.keyRing,
-        current: side.sdes,
+        // A re-offer keeps the key of the leg that holds it (RFC 4568 §7.1.4); an offer written for
+        // another branch (a parallel fork, the next trunk) never inherits it.
+        current: sameAnswerer ? side.sdes : undefined,
         transport: `${ctx.address}:${port}`,
       });
     }
@@ -190,7 +193,10 @@ export async function handleOffer(ctx: EngineContext, call: Call, offerer: LegIn
       stripZrtpHash(out);
     }
   }
+  if (flags.branch === undefined) call.clearBranches();
+  else call.forgetBranch(flags.branch); // a retry's fresh offer replaces the refused one
   call.pending = { offerer, flags, streams };
+  if (flags.branch !== undefined) call.branches.set(flags.branch, call.pending);
   try {
     return call.origins[answerer].write(out);
   } catch (e) {

@@ -73,6 +73,13 @@ export interface OfferFlags extends LegFlags {
    * go through unchanged and media flows directly between them.
    */
   readonly directMedia?: boolean;
+  /**
+   * The tag of the leg this offer is written for, when several may answer the same offer (a
+   * B2BUA's parallel forks, serial failover; rtpengine's via-branch). Each branch is offered keys
+   * of its own (RFC 4568 §6.1: a key is never shared), and an answer from `toTag` settles against
+   * the offer written for that branch. Without it the offer is for whoever answers next.
+   */
+  readonly branch?: string;
 }
 
 export type AnswerFlags = LegFlags;

@@ -39,6 +39,12 @@ describe('B2BUA forking and CANCEL (RFC 3261 §9, §16.7)', function () {
     const in1 = await bob1.waitRequest('INVITE', 5000);
     const in2 = await bob2.waitRequest('INVITE', 5000);
     assert.notEqual(in1.callId, in2.callId, 'each device gets a dialog of its own');
+    // RFC 4568 §6.1: each device is a leg of its own and gets SDES keys of its own.
+    const keys = (body: Buffer): string[] => [...body.toString().matchAll(/inline:([A-Za-z0-9+/=]+)/g)].map((m) => m[1]!);
+    const k1 = keys(in1.body);
+    const k2 = keys(in2.body);
+    assert.ok(k1.length > 0 && k2.length > 0, 'both offers are SDES-keyed');
+    assert.deepEqual(k1.filter((k) => k2.includes(k)), [], 'no key is offered to both devices');
     bob1.respond(in1, 180, 'Ringing');
     bob2.respond(in2, 180, 'Ringing');
     bob2.respond(in2, 200, 'OK', { sdp: srtpAnswer(in2.body.toString(), 30400) });
@@ -101,6 +107,22 @@ describe('B2BUA forking and CANCEL (RFC 3261 §9, §16.7)', function () {
       ua.respond(c, 200, 'OK');
       ua.respond(inv, 487, 'Request Terminated');
     }
+  });
+
+  it('MUST offer fresh keys when it retries a device after 422 (RFC 4028 §7.3, RFC 4568 §6.1)', async () => {
+    const invite = alice.request('INVITE', 'sip:bob@127.0.0.1', { sdp: srtpSdp(30000) });
+    const final = alice.transact(invite, 8000);
+    const in1 = await bob1.waitRequest('INVITE', 5000);
+    const in2 = await bob2.waitRequest('INVITE', 5000);
+    bob2.respond(in2, 480, 'Temporarily Unavailable');
+    bob1.respond(in1, 422, 'Session Interval Too Small', { headers: [['Min-SE', '3600']] });
+    const retry = await bob1.waitRequest('INVITE', 5000, (r) => r.callId === in1.callId && r.cseq.seq === in1.cseq.seq + 1);
+    assert.equal(retry.headers.get('Min-SE'), '3600');
+    const keys = (body: Buffer): string[] => [...body.toString().matchAll(/inline:([A-Za-z0-9+/=]+)/g)].map((m) => m[1]!);
+    assert.ok(keys(retry.body).length > 0, 'the retry is SDES-keyed');
+    assert.deepEqual(keys(retry.body).filter((k) => keys(in1.body).includes(k)), [], 'no key of the refused INVITE is offered again');
+    bob1.respond(retry, 486, 'Busy Here');
+    assert.equal((await final).status, 486);
   });
 
   it('MUST give the caller the best refusal of all devices (busy over unavailable)', async () => {
