@@ -156,14 +156,57 @@ function attributeName(value: string): string {
   return colon < 0 ? value : value.slice(0, colon);
 }
 
+/** What probing one attribute value found: whether it survives sdp-transform, and the single-valued keys it sets. */
+interface ProbeVerdict {
+  readonly roundTrips: boolean;
+  readonly singleKeys: readonly string[];
+}
+
 /**
- * Indices of the a= lines to hand to sdp-transform as opaque text. All attributes are probed in
- * one parse: each in a section of its own, then written back and compared with the original.
+ * Verdicts of attribute values seen before. Most a= lines repeat from call to call (rtpmap, fmtp,
+ * ptime, direction, rtcp-mux...), so the probe (a parse and a write of each line) runs once per
+ * distinct value. Only attributes that never carry a secret or a per-call identifier are kept
+ * (never ice-pwd, key-mgmt or crypto), the map is bounded and starts over when full.
+ */
+const PROBE_CACHE = new Map<string, ProbeVerdict>();
+const PROBE_CACHE_MAX = 2048;
+const CACHEABLE = new Set(['rtpmap', 'fmtp', 'ptime', 'maxptime', 'sendrecv', 'sendonly', 'recvonly', 'inactive', 'rtcp', 'rtcp-mux', 'rtcp-rsize', 'rtcp-fb', 'setup', 'mid', 'framerate', 'silenceSupp', 'extmap']);
+
+function remember(value: string, verdict: ProbeVerdict): void {
+  if (value.length > 256 || !CACHEABLE.has(attributeName(value))) return;
+  if (PROBE_CACHE.size >= PROBE_CACHE_MAX) PROBE_CACHE.clear();
+  PROBE_CACHE.set(value, verdict);
+}
+
+/** Probes the values in one sdp-transform parse: each in a section of its own, written back and compared. */
+function probe(values: readonly string[]): ProbeVerdict[] {
+  let text = '';
+  for (const v of values) text += `m=audio 9 RTP/AVP 0\r\na=${v}\r\n`;
+  const parsed = sdpTransform.parse(text);
+  const written = sdpTransform.write({ media: parsed.media } as SessionDescription).split('\r\n');
+  const back: string[][] = [];
+  for (const w of written) {
+    if (w.startsWith('m=')) back.push([]);
+    else if (w.startsWith('a=') && back.length > 0) back[back.length - 1]!.push(w.slice(2));
+  }
+  return values.map((value, k) => {
+    const section = parsed.media[k] as unknown as Record<string, unknown> | undefined;
+    const again = back[k];
+    if (!section || !again || again.length !== 1 || again[0] !== value) return { roundTrips: false, singleKeys: [] };
+    const singleKeys = Object.keys(section).filter((key) => !M_LINE_KEYS.has(key) && !Array.isArray(section[key]));
+    return { roundTrips: true, singleKeys };
+  });
+}
+
+/**
+ * Indices of the a= lines to hand to sdp-transform as opaque text: a=crypto (kept verbatim), lines
+ * sdp-transform would not write back as they came, and a second line of a single-valued attribute
+ * at one level (sdp-transform would keep only the last).
  */
 function findOpaqueAttributes(lines: readonly SdpLine[]): Set<number> {
   const opaque = new Set<number>();
-  const probed: number[] = [];
-  let probe = '';
+  const verdicts = new Map<number, ProbeVerdict>();
+  const unknown: number[] = [];
   lines.forEach((l, i) => {
     if (l.type !== 'a') return;
     if (attributeName(l.value) === 'crypto') {
@@ -171,36 +214,32 @@ function findOpaqueAttributes(lines: readonly SdpLine[]): Set<number> {
       return;
     }
     if (!needsProbe(l.value)) return;
-    probed.push(i);
-    probe += `m=audio 9 RTP/AVP 0\r\na=${l.value}\r\n`;
+    const known = PROBE_CACHE.get(l.value);
+    if (known) verdicts.set(i, known);
+    else unknown.push(i);
   });
-  if (probed.length === 0) return opaque;
-
-  const parsed = sdpTransform.parse(probe);
-  const written = sdpTransform.write({ media: parsed.media } as SessionDescription).split('\r\n');
-  const back: string[][] = [];
-  for (const w of written) {
-    if (w.startsWith('m=')) back.push([]);
-    else if (w.startsWith('a=') && back.length > 0) back[back.length - 1]!.push(w.slice(2));
+  if (unknown.length > 0) {
+    const values = unknown.map((i) => lines[i]!.value);
+    probe(values).forEach((v, k) => {
+      verdicts.set(unknown[k]!, v);
+      remember(values[k]!, v);
+    });
   }
 
   const singleSeen = new Map<number, Set<string>>(); // level -> single-valued keys already set
-  probed.forEach((lineIndex, k) => {
-    const line = lines[lineIndex]!;
-    const section = parsed.media[k] as unknown as Record<string, unknown> | undefined;
-    const again = back[k];
-    if (!section || !again || again.length !== 1 || again[0] !== line.value) {
+  for (const [lineIndex, verdict] of [...verdicts].sort((a, b) => a[0] - b[0])) {
+    if (!verdict.roundTrips) {
       opaque.add(lineIndex);
-      return;
+      continue;
     }
-    let seen = singleSeen.get(line.media);
-    if (!seen) singleSeen.set(line.media, (seen = new Set()));
-    for (const key of Object.keys(section)) {
-      if (M_LINE_KEYS.has(key) || Array.isArray(section[key])) continue;
+    const level = lines[lineIndex]!.media;
+    let seen = singleSeen.get(level);
+    if (!seen) singleSeen.set(level, (seen = new Set()));
+    for (const key of verdict.singleKeys) {
       if (seen.has(key)) opaque.add(lineIndex);
       seen.add(key);
     }
-  });
+  }
   return opaque;
 }
 

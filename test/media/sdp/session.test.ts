@@ -189,6 +189,19 @@ describe('RFC 4566 SDP parsing (session.ts, scan.ts)', () => {
       }
     });
 
+    it('it MUST give the same result when the attribute probe answers from its cache (second parse)', () => {
+      for (const [name, text] of Object.entries(F)) {
+        const first = writeSdp(parseSdp(text));
+        assert.equal(writeSdp(parseSdp(text)), first, name);
+      }
+      // A repeated single-valued attribute stays verbatim on a cached parse too (sdp-transform keeps one).
+      const twice = sdp([...MINIMAL, 'a=ptime:20', 'a=ptime:30']);
+      for (let i = 0; i < 2; i++) {
+        const out = writeSdp(parseSdp(twice)).split('\r\n');
+        assert.ok(out.includes('a=ptime:20') && out.includes('a=ptime:30'), `parse ${i + 1}`);
+      }
+    });
+
     it('it MUST keep both fingerprints and every a=crypto session parameter', () => {
       const out = writeSdp(parseSdp(F.TORTURE)).split('\r\n');
       assert.equal(out.filter((l) => l.startsWith('a=fingerprint:')).length, 2);
