@@ -94,7 +94,7 @@ export class Fork {
 
   /** The leg this fork's dialog becomes once it answered. */
   toLeg(ctx: LegContext, timer: SessionTimerCallbacks, dialog: Dialog = this.dialog!): Leg {
-    return new Leg(this.tag, 'callee', this.peer, dialog, { ...this.path }, ctx, timer);
+    return new Leg(this.tag, 'callee', this.peer, dialog, { ...this.path }, ctx, timer, this.invite);
   }
 
   private build(spec: InviteSpec): SipRequest {

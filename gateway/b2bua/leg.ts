@@ -4,19 +4,21 @@
  * tags, CSeq, Contact and Via, so nothing of one leg's routing reaches the other.
  *
  * The leg builds and sends requests inside its dialog (BYE, re-INVITE, UPDATE, INFO, the ACK for a
- * 2xx) over its path: a device's own TLS flow (RFC 5626 §5.3: baresip cannot accept a connection)
- * or the trunk's address, with the trunk's credentials when the PBX challenges (trunk/types.ts).
+ * 2xx). A device's leg sends them over the device's own TLS flow (RFC 5626 §5.3: baresip cannot
+ * accept a connection). A trunk's leg sends them where the dialog says (RFC 3261 §8.1.2, §12.2.1.1:
+ * the first route, else the PBX's Contact; next-hop.ts), with the trunk's credentials when the PBX
+ * challenges (trunk/types.ts); the trunk's configured address is only the fallback.
  */
 import type { Logger } from '../log/logger';
 import { Dialog } from '../sip/dialog/dialog';
 import { SessionTimer, type SessionTimerCallbacks } from '../sip/dialog/session-timer';
 import type { SipRequest, SipResponse } from '../sip/message/message';
 import type { NameAddr, Params, Via } from '../sip/message/types';
-import type { InviteClientTransaction } from '../sip/transaction/client-invite';
 import type { TransactionLayer } from '../sip/transaction/manager';
 import { synthesizeResponse } from '../sip/transaction/transaction';
-import type { ReceivedInfo } from '../sip/transport/types';
+import type { ReceivedInfo, SendTarget } from '../sip/transport/types';
 import type { TrunkService } from '../trunk/types';
+import { NextHopRouter, type HostLookup } from './next-hop';
 import type { LegPath, LegPeer, MediaProfile } from './types';
 
 /** What legs share: the stack, the trunks, our product token and capabilities. */
@@ -28,7 +30,12 @@ export interface LegContext {
   /** Allow value of our requests and 2xx (RFC 3261 §20.5). */
   readonly allow: string;
   readonly log: Logger;
+  /** Resolves host names of trunk dialogs' next hops (default node:dns lookup; tests inject one). */
+  readonly lookup?: HostLookup;
 }
+
+/** Credentials of a request (RFC 3261 §22): what the ACK for a 2xx copies from its INVITE. */
+const CREDENTIALS = ['Authorization', 'Proxy-Authorization'] as const;
 
 export type LegRole = 'caller' | 'callee';
 
@@ -58,6 +65,10 @@ export class Leg {
   inviteInProgress = false;
   readonly timer: SessionTimer;
   private lastAck: SipRequest | undefined;
+  /** Our last (re-)INVITE as sent, after a 401/407 retry: its ACK copies its credentials (§13.2.2.4). */
+  private lastInvite: SipRequest | undefined;
+  /** Trunk legs only: where the dialog leads (devices are reached over their flow). */
+  private readonly router: NextHopRouter | undefined;
 
   constructor(
     /** The media engine's tag for this leg (internal, never on the wire). */
@@ -68,8 +79,14 @@ export class Leg {
     public path: LegPath,
     private readonly ctx: LegContext,
     timerCallbacks: SessionTimerCallbacks,
+    /** The INVITE that created a callee leg's dialog, as sent last (fork.ts): the ACK of its 2xx copies its credentials. */
+    invite?: SipRequest,
   ) {
     this.timer = new SessionTimer(timerCallbacks);
+    this.lastInvite = invite;
+    if (peer.kind === 'trunk') {
+      this.router = new NextHopRouter({ ...(ctx.lookup !== undefined && { lookup: ctx.lookup }), log: ctx.log });
+    }
   }
 
   get media(): MediaProfile {
@@ -117,36 +134,41 @@ export class Leg {
 
   /**
    * Sends a non-INVITE request in its own client transaction and resolves with the final response:
-   * the peer's, or a local 408 (Timer F) / 503 (transport error, §8.1.3.1). Trunk requests go through
-   * the trunk service, which answers one 401/407 with the trunk's credentials.
+   * the peer's, or a local 408 (Timer F) / 503 (transport error, §8.1.3.1; or a next hop that must
+   * not be used). Trunk requests go through the trunk service, which answers one 401/407 with the
+   * trunk's credentials, to the dialog's next hop.
    */
   sendNonInvite(request: SipRequest): Promise<SipResponse> {
-    if (this.peer.kind === 'trunk' && this.ctx.trunks !== undefined) return this.ctx.trunks.sendRequest(this.peer.trunk, request);
     return new Promise((resolve) => {
-      try {
-        this.ctx.transactions.sendNonInvite(request, this.path.hop, {
+      const failed = (): void => resolve(synthesizeResponse(request, 503, 'Service Unavailable'));
+      this.withNextHop((hop) => {
+        if (this.peer.kind === 'trunk' && this.ctx.trunks !== undefined) {
+          this.ctx.trunks.sendRequest(this.peer.trunk, request, hop).then(resolve, failed);
+          return;
+        }
+        this.ctx.transactions.sendNonInvite(request, hop, {
           onResponse: (res) => {
             if (res.status >= 200) resolve(res);
           },
         });
-      } catch {
-        resolve(synthesizeResponse(request, 503, 'Service Unavailable'));
-      }
+      }, failed);
     });
   }
 
   /**
    * Sends a re-INVITE (§14.1); `onResponse` sees every response, like the INVITE client
-   * transaction's user (2xx retransmissions included). A trunk's 401/407 is answered once.
+   * transaction's user (2xx retransmissions included). A trunk's 401/407 is answered once, to the
+   * same next hop.
    */
   sendInvite(request: SipRequest, onResponse: (res: SipResponse) => void): void {
     const trunks = this.ctx.trunks;
     const trunk = this.peer.kind === 'trunk' ? this.peer.trunk : undefined;
     if (trunk !== undefined && trunks !== undefined) trunks.authorize(trunk, request);
     let challenged = false;
-    const send = (req: SipRequest): InviteClientTransaction | undefined => {
+    const send = (req: SipRequest, hop: SendTarget): void => {
+      this.lastInvite = req;
       try {
-        return this.ctx.transactions.sendInvite(req, this.path.hop, {
+        this.ctx.transactions.sendInvite(req, hop, {
           onResponse: (res) => {
             if ((res.status === 401 || res.status === 407) && !challenged && trunk !== undefined && trunks !== undefined) {
               challenged = true;
@@ -154,7 +176,7 @@ export class Leg {
               if (retry !== undefined) {
                 // The retry consumed a CSeq number of the dialog (§22.2 / trunk contract: CSeq+1).
                 this.dialog.localSeq = Math.max(this.dialog.localSeq, retry.cseq.seq);
-                send(retry);
+                send(retry, hop);
                 return;
               }
             }
@@ -163,20 +185,26 @@ export class Leg {
         });
       } catch {
         onResponse(synthesizeResponse(req, 503, 'Service Unavailable'));
-        return undefined;
       }
     };
-    send(request);
+    this.withNextHop((hop) => send(request, hop), () => onResponse(synthesizeResponse(request, 503, 'Service Unavailable')));
   }
 
-  /** The ACK for a 2xx to our (re-)INVITE with CSeq `seq` (§13.2.2.4), with an SDP answer when the 2xx held the offer. */
+  /**
+   * The ACK for a 2xx to our (re-)INVITE with CSeq `seq` (§13.2.2.4), with an SDP answer when the
+   * 2xx held the offer. It carries the credentials of the INVITE it acknowledges, as sent last
+   * (after a 401/407 retry), not new ones (§13.2.2.4, §22.1): the PBX matches them to that INVITE.
+   */
   ack(seq: number, sdp?: string): void {
     const ack = this.dialog.createAck(seq, {
       via: viaFor(this.path),
       headers: [['User-Agent', this.ctx.product]],
       ...(sdp !== undefined && { body: Buffer.from(sdp), contentType: 'application/sdp' }),
     });
-    if (this.peer.kind === 'trunk' && this.ctx.trunks !== undefined) this.ctx.trunks.authorize(this.peer.trunk, ack);
+    const invite = this.lastInvite?.cseq.seq === seq ? this.lastInvite : undefined;
+    for (const name of CREDENTIALS) {
+      for (const value of invite?.headers.getAll(name) ?? []) ack.headers.add(name, value);
+    }
     this.lastAck = ack;
     this.sendAck(ack);
   }
@@ -187,9 +215,37 @@ export class Leg {
   }
 
   private sendAck(ack: SipRequest): void {
-    this.ctx.transactions.sendStateless(ack, this.path.hop).catch((err: unknown) => {
-      this.ctx.log.debug('ACK not sent', { error: err instanceof Error ? err.message : String(err) });
-    });
+    const failed = (err: unknown): void => this.ctx.log.debug('ACK not sent', { error: err instanceof Error ? err.message : String(err) });
+    this.withNextHop((hop) => {
+      this.ctx.transactions.sendStateless(ack, hop).catch(failed);
+    }, failed);
+  }
+
+  /**
+   * Runs `send` with the hop of this leg's requests: a device's flow (its path), or for a trunk the
+   * dialog's next hop (next-hop.ts: at once, or after a host name lookup, in the order asked).
+   * `fail` when the hop must not be used (a SIPS dialog on a clear-text leg) or `send` throws.
+   */
+  private withNextHop(send: (hop: SendTarget) => void, fail: (err: unknown) => void): void {
+    const go = (hop: SendTarget): void => {
+      try {
+        send(hop);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    if (this.router === undefined) return go(this.path.hop);
+    let hop: SendTarget | Promise<SendTarget>;
+    try {
+      hop = this.router.route(this.dialog, this.path.hop, this.path.local);
+    } catch (err) {
+      const trunk = this.peer.kind === 'trunk' ? this.peer.trunk.name : undefined;
+      this.ctx.log.warn('in-dialog request not sent', { trunk, error: err instanceof Error ? err.message : String(err) });
+      fail(err);
+      return;
+    }
+    if (hop instanceof Promise) void hop.then(go);
+    else go(hop);
   }
 
   /** BYE (§15.1.1), with a Reason (RFC 3326) saying why the gateway ended the call. Resolves with the final response. */

@@ -45,7 +45,10 @@ export type MediaProfile = { readonly kind: 'user' } | { readonly kind: 'trunk';
 
 /** How a leg reaches its peer. */
 export interface LegPath {
-  /** Where requests go: the device's own TLS flow, or the trunk's address. */
+  /**
+   * Where requests go: the device's own TLS flow, or the trunk's configured address (the first
+   * INVITE, and the fallback for in-dialog requests, which follow the dialog: next-hop.ts).
+   */
   hop: SendTarget;
   /** Our sent-by (Via) and Contact address toward the peer. */
   local: Endpoint;

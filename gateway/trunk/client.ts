@@ -3,8 +3,9 @@
  * §11), REGISTER (§10.2), and the B2BUA's non-INVITE requests through `send` (which answers one
  * digest challenge, §22.2).
  *
- * Each request is a fresh non-INVITE client transaction (§17.1.2) to the trunk's fixed target.
- * Via carries our address toward the trunk and `rport` on UDP (RFC 3581 §3), so a PBX behind or
+ * Each request is a fresh non-INVITE client transaction (§17.1.2) to the trunk's fixed target, or,
+ * for a request inside a dialog, to the next hop the dialog gives (RFC 3261 §8.1.2; the B2BUA's
+ * next-hop.ts decides it). Via carries our address toward the trunk and `rport` on UDP (RFC 3581 §3), so a PBX behind or
  * in front of NAT still answers to the port we sent from.
  */
 import type { NameAddr, SipUri } from '../sip/message/types';
@@ -12,6 +13,7 @@ import { HeaderList, SipRequest, type SipResponse } from '../sip/message/message
 import { newCallId, newTag } from '../sip/transaction/ids';
 import { synthesizeResponse } from '../sip/transaction/transaction';
 import type { TransactionLayer } from '../sip/transaction/manager';
+import type { SendTarget } from '../sip/transport/types';
 import { answerChallenge } from './auth';
 import type { TrunkPeer } from './peer';
 
@@ -59,11 +61,14 @@ export function buildRequest(peer: TrunkPeer, r: OutOfDialogRequest, userAgent: 
 export class TrunkClient {
   constructor(private readonly transactions: Pick<TransactionLayer, 'sendNonInvite'>) {}
 
-  /** One transaction; resolves with its final response (a local 503 when it cannot even start). */
-  once(peer: TrunkPeer, request: SipRequest): Promise<SipResponse> {
+  /**
+   * One transaction to `target` (default the trunk's configured target); resolves with its final
+   * response (a local 503 when it cannot even start).
+   */
+  once(peer: TrunkPeer, request: SipRequest, target: SendTarget = peer.target): Promise<SipResponse> {
     return new Promise((resolve) => {
       try {
-        this.transactions.sendNonInvite(request, peer.target, {
+        this.transactions.sendNonInvite(request, target, {
           onResponse: (res) => {
             if (res.status >= 200) resolve(res);
           },
@@ -78,13 +83,14 @@ export class TrunkClient {
   /**
    * Sends, and once more after a 401/407 (RFC 3261 §22.2). `onRetry` learns the request actually
    * sent last (its CSeq advanced). Credentials already on the request (from `authorize`) are kept.
+   * Both go to `target` (default the trunk's configured target).
    */
-  async send(peer: TrunkPeer, request: SipRequest, onRetry?: (sent: SipRequest) => void): Promise<SipResponse> {
-    const first = await this.once(peer, request);
+  async send(peer: TrunkPeer, request: SipRequest, onRetry?: (sent: SipRequest) => void, target: SendTarget = peer.target): Promise<SipResponse> {
+    const first = await this.once(peer, request, target);
     if (first.status !== 401 && first.status !== 407) return first;
     const retry = answerChallenge(peer, request, first);
     if (retry === undefined) return first;
     onRetry?.(retry);
-    return this.once(peer, retry);
+    return this.once(peer, retry, target);
   }
 }

@@ -16,7 +16,7 @@ import { SystemClock, type Clock } from '../sip/transaction/clock';
 import type { TransactionLayer } from '../sip/transaction/manager';
 import { isLocalResponse } from '../sip/transaction/transaction';
 import type { ListeningAddress } from '../sip/transport/options';
-import type { Endpoint, ReceivedInfo } from '../sip/transport/types';
+import type { Endpoint, ReceivedInfo, SendTarget } from '../sip/transport/types';
 import { answerChallenge, authorize } from './auth';
 import { buildRequest, sipUri, TrunkClient, uriHost } from './client';
 import { checkTrunkConfigs } from './config';
@@ -159,8 +159,9 @@ export class TrunkManager extends EventEmitter<TrunkEvents> implements TrunkServ
     authorize(this.peer(trunk), request);
   }
 
-  sendRequest(trunk: Trunk, request: SipRequest): Promise<SipResponse> {
-    return this.client.send(this.peer(trunk), request);
+  sendRequest(trunk: Trunk, request: SipRequest, target?: SendTarget): Promise<SipResponse> {
+    const peer = this.peer(trunk);
+    return this.client.send(peer, request, undefined, target ?? peer.target);
   }
 
   isFailover(response: SipResponse): boolean {

@@ -12,9 +12,12 @@
  *   challenge cannot or must not be answered again). Move on to the next trunk when
  *   `isFailover(response)` (503, Timer B timeout, transport error); `reportFailure()` then, so the
  *   keep-alive state learns of it at once.
- * - In-dialog requests to a trunk (BYE, re-INVITE, INFO...): `authorize(trunk, request)` adds
- *   credentials from the last challenge of that realm (PBXs often challenge BYE too), and
- *   `sendRequest(trunk, request)` sends a non-INVITE request and retries once with credentials.
+ * - In-dialog requests to a trunk (BYE, re-INVITE, INFO...) go where the dialog says (RFC 3261
+ *   §8.1.2: first route, else the PBX's Contact; b2bua/next-hop.ts), `trunk.target` being only the
+ *   fallback: `authorize(trunk, request)` adds credentials from the last challenge of that realm
+ *   (PBXs often challenge BYE too), and `sendRequest(trunk, request, hop)` sends a non-INVITE
+ *   request to that hop and retries once with credentials. The ACK for a 2xx copies the
+ *   credentials of the INVITE it acknowledges (RFC 3261 §13.2.2.4), it is not `authorize`d.
  * - Inbound: `identify(info)` names the trunk a request came from (source IP; undefined: not a
  *   trunk, treat as a client). When `trunk.inbound.digest` is set, `authenticateInbound()` must
  *   accept the request before routing (it builds the 401 otherwise).
@@ -59,7 +62,10 @@ export interface TrunkInboundPolicy {
 /** One configured trunk with its live state (implemented by `TrunkPeer`, trunk/peer.ts). */
 export interface Trunk {
   readonly name: string;
-  /** Where requests to the trunk go: protocol, host:port, SNI name for TLS. */
+  /**
+   * Where requests to the trunk go: protocol, host:port, SNI name for TLS. Requests inside a dialog
+   * go to the dialog's next hop instead (RFC 3261 §8.1.2), over this protocol, with this SNI name.
+   */
   readonly target: SendTarget;
   readonly transport: TransportProtocol;
   /**
@@ -130,9 +136,11 @@ export interface TrunkService {
   authorize(trunk: Trunk, request: SipRequest): void;
   /**
    * Sends a non-INVITE request to the trunk in its own client transaction and resolves with the
-   * final response (a local 408/503 on timeout/transport error); a 401/407 is answered once.
+   * final response (a local 408/503 on timeout/transport error); a 401/407 is answered once. Both
+   * go to `target`: for a request inside a dialog, the dialog's next hop (RFC 3261 §8.1.2); by
+   * default the trunk's configured `target`.
    */
-  sendRequest(trunk: Trunk, request: SipRequest): Promise<SipResponse>;
+  sendRequest(trunk: Trunk, request: SipRequest, target?: SendTarget): Promise<SipResponse>;
   /** True for a final response after which the next trunk is tried: 503, or a local 408/503. */
   isFailover(response: SipResponse): boolean;
   /** Tells the keep-alive state that an outbound attempt failed (counts toward `down`). */

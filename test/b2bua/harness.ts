@@ -31,19 +31,20 @@ export const USERS: readonly LabUser[] = [
   { name: 'carol', password: 'Christmas-Song-33', number: '+34911000003' },
 ];
 
-export async function startLab(set: string[] = []): Promise<CallsLab> {
+/** `pbxFields`: more YAML fields of the `pbx` trunk (`, auth: {...}`). */
+export async function startLab(set: string[] = [], o: { pbxFields?: string } = {}): Promise<CallsLab> {
   const pbx = await SipUa.udp(0, 'pbx');
   const pbx2 = await SipUa.udp(0, 'pbx2');
   const portMin = mediaBase;
   mediaBase += 250;
   if (mediaBase > 59000) mediaBase = 40000;
-  const trunk = (name: string, port: number): string =>
-    `{name: ${name}, host: 127.0.0.1, port: ${port}, transport: UDP, keepAlive: {intervalSec: 0}}`;
+  const trunk = (name: string, port: number, fields = ''): string =>
+    `{name: ${name}, host: 127.0.0.1, port: ${port}, transport: UDP, keepAlive: {intervalSec: 0}${fields}}`;
   const t = await startTestGateway([
     'sip.domain=127.0.0.1',
     'media.inThread=true', 'media.address=127.0.0.1', `media.portMin=${portMin}`, `media.portMax=${portMin + 249}`,
     'routing.countryCode=34', 'routing.rules=[{name: all, prefix: "+", trunks: [pbx, pbx2]}]',
-    `trunks=[${trunk('pbx', pbx.localPort)}, ${trunk('pbx2', pbx2.localPort)}]`,
+    `trunks=[${trunk('pbx', pbx.localPort, o.pbxFields)}, ${trunk('pbx2', pbx2.localPort)}]`,
     ...set,
   ]);
   for (const u of USERS) {
