@@ -4,11 +4,23 @@
  * Responses and requests leave from a listening socket, never an ephemeral one, so NATs see the
  * same address/port the client sent to (symmetric response, RFC 3581 §4).
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import type { ListeningAddress, TransportCounters } from './options';
 import { TransportError, type Endpoint, type ReceivedInfo, type SendTarget } from './types';
 import { describe, errorCode } from './tcp';
+
+/**
+ * dgram resolves the destination of every send through dns.lookup, which defers even an IP
+ * literal to the next tick. Targets here are resolved addresses (SendTarget), so a literal is
+ * answered synchronously; anything else still goes to the resolver.
+ */
+function literalLookup(address: string, family: number, callback: (err: Error | null, address: string, family: number) => void): void {
+  const f = isIP(address);
+  if (f !== 0) callback(null, address, f);
+  else dnsLookup(address, family, callback);
+}
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -59,7 +71,7 @@ export class UdpTransport {
   private bindOne(host: string, port: number): Promise<BoundSocket> {
     const family = isIP(host) === 6 ? 'IPv6' : 'IPv4';
     // IPv6-only so the IPv4 socket can share the port and no IPv4-mapped addresses appear.
-    const socket = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', ipv6Only: family === 'IPv6' });
+    const socket = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', ipv6Only: family === 'IPv6', lookup: literalLookup as unknown as SocketOptions['lookup'] });
     return new Promise((resolve, reject) => {
       const onBindError = (err: Error): void => {
         socket.close();
