@@ -16,6 +16,10 @@
  * - Cadence: every input frame's worth of audio leaves as output frames of `ptimeMs`; with equal
  *   ptimes that is one frame out per frame in, concealed ones included.
  *
+ * - Other payloads of the same stream (RFC 4733 telephone-event, RFC 3389 CN) share its sequence
+ *   numbers and RTP clock: skip() tells the transcoder that a sequence number was not lost audio,
+ *   and outputTimestamp() puts their timestamps on the output clock by the same map as the audio.
+ *
  * SSRC and sequence numbers of the output are the relay's: it numbers what this returns.
  */
 import { randomBytes } from 'node:crypto';
@@ -90,6 +94,8 @@ export class Transcoder {
   private refIn = 0;
   private refOut: number;
   private refFrac = 0;
+  /** refIn/refOut describe the current input stream (set by its first audio or its first outputTimestamp()). */
+  private mapped = false;
   private pendingMarker = true;
   private closed = false;
 
@@ -121,8 +127,10 @@ export class Transcoder {
     const ts = pkt.timestamp >>> 0;
     const out: RtpAudioOut[] = [];
     if (this.lastSeq < 0) {
-      this.refIn = ts;
-      this.expectedTs = ts;
+      if (!this.mapped) this.refIn = ts;
+      this.mapped = true;
+      // Mapped by an event before any audio: the audio's offset from it is a discontinuity.
+      this.expectedTs = this.refIn;
     } else {
       const delta = (seq - this.lastSeq) & 0xffff;
       if (delta === 0) {
@@ -177,6 +185,35 @@ export class Transcoder {
   }
 
   /**
+   * A packet of the input stream that is not audio (RFC 4733 event, RFC 3389 CN) used sequence
+   * number `seq`: the audio packets around it must not count it as lost. Late ones change nothing.
+   */
+  skip(seq: number): void {
+    if (this.closed || this.lastSeq < 0) return;
+    const delta = (seq - this.lastSeq) & 0xffff;
+    if (delta === 0 || delta >= 0x8000) return;
+    this.lastSeq = seq & 0xffff;
+    this.probeSeq = -1;
+  }
+
+  /**
+   * The output RTP timestamp of input timestamp `ts`, on the map the audio follows (outClock/inClock
+   * from the last audio packet): what an RFC 4733 event or RFC 3389 CN packet of the same source is
+   * sent with, so that it lines up with the transcoded audio (RFC 4733 §2.3). Before any audio the
+   * map is anchored here, at the next output frame's timestamp.
+   */
+  outputTimestamp(ts: number): number {
+    if (!this.mapped) {
+      this.refIn = ts >>> 0;
+      this.refOut = this.headTs;
+      this.refFrac = 0;
+      this.mapped = true;
+    }
+    const d = (((ts >>> 0) - this.refIn) | 0) * this.tickRatio + this.refFrac;
+    return (((this.refOut + Math.round(d)) % TS_MOD) + TS_MOD) % TS_MOD;
+  }
+
+  /**
    * Forget the input stream (a new SSRC, RFC 3550 §8.2): the next packet starts a talkspurt; the
    * output clock runs on from the next frame. Audio short of a whole frame (< ptime) is dropped.
    */
@@ -187,6 +224,7 @@ export class Transcoder {
     this.fifoConcealed = false;
     this.refOut = this.headTs;
     this.refFrac = 0;
+    this.mapped = false;
     this.resampler?.reset();
     this.pendingMarker = true;
   }

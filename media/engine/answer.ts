@@ -32,7 +32,7 @@ import type { Call, LegIndex, PendingOffer, RemoteMedia, StreamOffer, StreamSide
 import { MediaEngineError } from './errors';
 import { parse, remoteMedia, sends, type EngineContext } from './offer';
 import { renumberPayloads, setRtcpMux, stripBundle, stripDtls, stripIce, stripSourceAttributes, stripZrtpHash } from './sdp-edit';
-import { answeredCodec, answerWithOffererCodec, type TranscodeCodec } from './transcoding';
+import { settleTranscoding } from './transcoding';
 import type { AnswerFlags } from './types';
 
 /** How payloads cross the stream: payload type maps, clocks, transcoders, and the SDP edit for the offerer. */
@@ -63,21 +63,10 @@ interface Settled {
 function mediaPlan(so: StreamOffer, sdp: SdpSession, i: number): MediaPlan {
   const plan = so.transcode;
   if (plan) {
-    const x = answeredCodec(sdp, i, plan);
-    if (!x) throw new MediaEngineError('answer-mismatch', `stream ${i}: no offered codec answered`);
-    const y = plan.offerer;
-    const wire = (from: TranscodeCodec, to: TranscodeCodec): TranscodeWire => ({
-      fromPt: from.payloadType, toPt: to.payloadType, from: from.name, to: to.name, ptimeMs: so.ptimeMs,
-    });
-    return {
-      fromOfferer: [[y.payloadType, x.payloadType]],
-      fromAnswerer: [[x.payloadType, y.payloadType]],
-      offererClock: y.clockRate,
-      answererClock: x.clockRate,
-      offererTranscode: wire(y, x),
-      answererTranscode: wire(x, y),
-      edit: (_out, m) => answerWithOffererCodec(m, plan),
-    };
+    // Codec, telephone-event and CN of each side, and the relay's transcoders (transcoding.ts).
+    const t = settleTranscoding(sdp, i, plan, so.ptimeMs);
+    if (!t) throw new MediaEngineError('answer-mismatch', `stream ${i}: no offered codec answered`);
+    return { ...t, edit: (_out, m) => t.edit(m) };
   }
   const c = correspond(so.offeredPayloads, payloadTypes(sdp, i));
   if (c.pairs.length === 0) throw new MediaEngineError('answer-mismatch', `stream ${i}: no offered codec answered`);

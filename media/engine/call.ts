@@ -75,7 +75,7 @@ export class StreamState {
         const generation = which === 'in' ? s.inGeneration : s.outGeneration;
         const sent = which === 'in' ? s.sentInGeneration : s.sentOutGeneration;
         if (generation === sent) return { generation, profile: s.sdes.suite };
-        return { generation, profile: s.sdes.suite, masterKey: Uint8Array.from(k.masterKey), masterSalt: Uint8Array.from(k.masterSalt) };
+        return { generation, profile: s.sdes.suite, masterKey: Uint8Array.from(k.masterKey), masterSalt: Uint8Array.from(k.masterSalt), ...(k.mki && { mki: Uint8Array.from(k.mki) }) };
       };
       return {
         tag: tags[i] ?? '',

@@ -10,18 +10,22 @@
  *   4. RTP/RTCP well-formed (RFC 3550 §5.1, §A.2)                     → 'malformed'
  *   5. SRTP authenticate + decrypt (RFC 3711 §3.3)                    → 'srtp-auth' / 'srtp-replay'
  *   6. payload type negotiated on this leg, mapped to the other leg's number → 'payload-type'
+ *      (a transcoded leg: audio, telephone-event or CN its transcoder knows, transcode.ts)
  *   7. only now latch the source (latch.ts)                           (never before authentication)
  * Send: payload type, SSRC/sequence/timestamp continuity, SRTP protect, sendto.
+ * RTCP is forwarded with its SSRCs translated, except on a transcoded stream, where each leg's
+ * RTCP ends here and the leg gets reports of ours instead (rtcp-report.ts).
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { SrtpAuthError, SrtpFormatError, SrtpReplayError, type SrtpContext } from '../srtp';
 import { ContinuityRewriter, RtcpTranslation } from './continuity';
 import { admissible, latchOn, type Latch } from './latch';
 import type { LegMode, LegWire, PlainLatchPolicy, TransportAddress } from './protocol';
-import { rekey } from './srtp-keys';
+import { followPeerSrtcpTag, rekey } from './srtp-keys';
 import { LegTranscoder } from './transcode';
-import { isValidRtcp, translateRtcp } from './rtcp';
-import { isMultiplexedMediaOctet, isRtcpOnMuxedPort, payloadType, rtpHeaderLength, sequenceNumber, ssrc } from './rtp';
+import { isValidRtcp, senderReportOf, translateRtcp } from './rtcp';
+import { RtcpReporter } from './rtcp-report';
+import { isMultiplexedMediaOctet, isRtcpOnMuxedPort, payloadType, rtpHeaderLength, sequenceNumber, ssrc, timestamp } from './rtp';
 import { DROP, LegCounters } from './stats';
 
 const NO_PT = 255;
@@ -56,6 +60,10 @@ export class RelayLeg {
   private readonly payloadMap = new Uint8Array(128).fill(NO_PT);
   /** Transcodes what this leg sends, when the legs share no codec. */
   private transcoder: LegTranscoder | undefined;
+  /** Set while the stream is transcoded: RTCP is terminated per leg and this reports to the leg (rtcp-report.ts). */
+  private reporter: RtcpReporter | undefined;
+  /** RTP clock of the media sent to this leg (LegWire.clockRate). */
+  private sendClock = 8000;
   private rtcpTranslation!: RtcpTranslation;
   private tokens: number;
   private refilledAt: number;
@@ -93,19 +101,28 @@ export class RelayLeg {
       this.latchedRtcp = undefined;
     }
     this.rewriter.setClockRate(w.clockRate);
+    this.sendClock = w.clockRate;
     this.payloadMap.fill(NO_PT);
     for (const [from, to] of w.payloadMap) if (from >= 0 && from < 128 && to >= 0 && to < 128) this.payloadMap[from] = to;
     if (!w.transcode || !this.transcoder?.sameAs(w.transcode)) {
       this.transcoder?.close();
       this.transcoder = w.transcode && new LegTranscoder(w.transcode);
     }
+    // RTCP of a transcoded stream is terminated on both legs (rtcp-report.ts); kept across re-INVITEs.
+    if (this.transcoder || this.other.transcoder) {
+      this.reporter ??= new RtcpReporter(this.owner.now());
+      this.other.reporter ??= new RtcpReporter(this.owner.now());
+    } else {
+      this.reporter = this.other.reporter = undefined;
+    }
     if (w.mode !== 'srtp') {
       this.closeContexts();
       return;
     }
-    [this.srtpIn, this.inGeneration] = rekey(this.srtpIn, this.inGeneration, w.srtpIn);
-    [this.srtpOut, this.outGeneration] = rekey(this.srtpOut, this.outGeneration, w.srtpOut);
+    [this.srtpIn, this.inGeneration] = rekey(this.srtpIn, this.inGeneration, w.srtpIn, 'receive');
+    [this.srtpOut, this.outGeneration] = rekey(this.srtpOut, this.outGeneration, w.srtpOut, 'send');
     if (!this.srtpIn || !this.srtpOut) this.mode = 'pending'; // never relay SRTP-expected media in clear
+    else followPeerSrtcpTag(this.srtpIn, this.srtpOut); // a rebuilt context on either side: send as the incoming one expects
   }
 
   latched(): { rtp: TransportAddress | undefined; rtcp: TransportAddress | undefined } {
@@ -170,9 +187,12 @@ export class RelayLeg {
     if (outPt === NO_PT) return this.drop(DROP['payload-type'], now);
     const tc = this.transcoder;
     let frames: Buffer[] | undefined;
-    if (tc !== undefined && pt === tc.spec.fromPt) {
+    // A transcoded leg's packets all go through its transcoder: audio, events and CN it knows, nothing else.
+    const kind = tc?.kindOf(outPt);
+    if (tc !== undefined) {
+      if (kind === undefined) return this.drop(DROP['payload-type'], now);
       try {
-        frames = tc.transcode(packet, rtpHeaderLength(packet));
+        frames = tc.transcode(packet, rtpHeaderLength(packet), kind);
       } catch {
         return this.drop(DROP.malformed, now);
       }
@@ -183,8 +203,12 @@ export class RelayLeg {
     c.rxBytes += msg.length;
     c.track(ssrc(packet), sequenceNumber(packet));
     this.owner.accepted(now);
+    if (this.reporter !== undefined) {
+      this.reporter.reception.packet(ssrc(packet), sequenceNumber(packet), timestamp(packet), now, kind === 'audio' ? tc!.inClock : 0);
+      this.reportIfDue(now);
+    }
     if (frames === undefined) return this.other.sendRtp(packet, outPt, this, now);
-    for (const f of frames) this.other.sendRtp(f, outPt, this, now);
+    for (const f of frames) this.other.sendRtp(f, f[1]! & 0x7f, this, now);
   }
 
   private onRtcp(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean, now: number): void {
@@ -197,6 +221,7 @@ export class RelayLeg {
       } catch (e) {
         return this.srtpRefused(e, 'rtcp', now);
       }
+      followPeerSrtcpTag(this.srtpIn!, this.srtpOut!); // *_32: answer with the SRTCP tag length the peer uses
     }
     if (!isValidRtcp(packet)) return this.drop(DROP.malformed, now);
     if (onRtcpPort) this.latchedRtcp = this.latch(latch, rinfo, now);
@@ -204,7 +229,26 @@ export class RelayLeg {
     this.counters.rxRtcpPackets++;
     this.counters.rxRtcpBytes += msg.length;
     this.owner.accepted(now);
-    this.other.sendRtcp(packet, this, now);
+    const r = this.reporter;
+    if (r === undefined) return this.other.sendRtcp(packet, this, now);
+    // Transcoded: terminated here (rtcp-report.ts); only its SR's time is kept, for our DLSR.
+    const sr = senderReportOf(packet);
+    if (sr !== undefined) r.reception.senderReport(sr.ssrc, sr.lsr, now);
+    this.reportIfDue(now);
+  }
+
+  /** Our own RTCP to either leg of a transcoded stream, when due (clocked by arriving packets). */
+  private reportIfDue(now: number): void {
+    this.reportTo(now);
+    this.other.reportTo(now);
+  }
+
+  private reportTo(now: number): void {
+    const r = this.reporter;
+    if (r === undefined || now < r.nextAt || (this.mode !== 'rtp' && this.mode !== 'srtp')) return;
+    const packet = r.report(now, this.sendClock, this.other.transcoder?.ssrc);
+    // Built from what was sent to this leg, after continuity: the translation in sendRtcp leaves it as is.
+    if (packet !== undefined) this.sendRtcp(packet, this, now);
   }
 
   /** End-to-end pass-through: the first octet is all that is read (RFC 7983), nothing is changed. */
@@ -272,6 +316,7 @@ export class RelayLeg {
     if (dest === undefined) return from.drop(DROP['no-destination'], now);
     if ((packet[1]! & 0x7f) !== pt) packet[1] = (packet[1]! & 0x80) | pt;
     if (this.rewriter.apply(packet) === 'stale-source') return from.drop(DROP['stale-source'], now);
+    this.reporter?.sent(packet, Math.max(0, packet.length - rtpHeaderLength(packet)), now); // SR counts (RFC 3550 §6.4.1)
     let out = packet;
     if (this.mode === 'srtp') {
       try {

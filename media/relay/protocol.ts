@@ -37,6 +37,8 @@ export interface SrtpKeyWire {
   /** Present when `generation` is new to the host. */
   readonly masterKey?: Uint8Array;
   readonly masterSalt?: Uint8Array;
+  /** The MKI the key's packets carry (RFC 3711 §3.1, RFC 4568 §6.1), when its a=crypto line gave one. */
+  readonly mki?: Uint8Array;
 }
 
 /** Transcoding of what a leg sends (media/codecs createTranscoder): payload type `fromPt` in, `toPt` out. */
@@ -47,6 +49,13 @@ export interface TranscodeWire {
   readonly from: string;
   readonly to: string;
   readonly ptimeMs: number;
+  /**
+   * RFC 4733 telephone-event, when both legs negotiated it: sent to the other leg as `toPt`, its
+   * durations rescaled from `fromClock` to `toClock` and its timestamp put on the output clock.
+   */
+  readonly events?: { readonly toPt: number; readonly fromClock: number; readonly toClock: number };
+  /** RFC 3389 CN, when both legs negotiated it at 8000 Hz next to 8000 Hz audio: sent to the other leg as this. */
+  readonly cnPt?: number;
 }
 
 export interface LegWire {

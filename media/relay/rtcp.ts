@@ -112,3 +112,21 @@ function forwardSdesChunks(packet: Uint8Array, start: number, count: number, end
     at = (at + 4) & ~3; // past the null octet, to the next 32-bit boundary
   }
 }
+
+/**
+ * The sender SSRC and LSR (RFC 3550 §6.4.1: the middle 32 bits of the NTP timestamp) of the first
+ * SR in a valid compound packet, for the DLSR of the reports answering it; undefined without one.
+ */
+export function senderReportOf(packet: Uint8Array): { readonly ssrc: number; readonly lsr: number } | undefined {
+  const total = packet.length;
+  let offset = 0;
+  while (offset + RTCP_MIN <= total) {
+    const end = offset + 4 * (((packet[offset + 2]! << 8) | packet[offset + 3]!) + 1);
+    if (end > total) return undefined;
+    if (packet[offset + 1] === RTCP_SR && offset + 28 <= end) {
+      return { ssrc: readUint32(packet, offset + 4), lsr: readUint32(packet, offset + 10) };
+    }
+    offset = end;
+  }
+  return undefined;
+}

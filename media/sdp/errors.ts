@@ -108,10 +108,15 @@ export type SdesErrorCode =
   | 'answer-tag-not-offered'
   /** The answer's suite differs from the offered line with that tag (RFC 4568 §7.1.3). */
   | 'answer-suite-mismatch'
-  /** The answer's line is present but unusable (bad key, MKI, KDR, unknown parameter, ...). */
+  /** The answer's line is present but unusable (bad key, several keys, KDR, unknown parameter, ...). */
   | 'answer-unusable'
   /** The peer sent back our own key: both directions would share one key (two-time pad). */
   | 'key-reflected'
+  /**
+   * The peer kept its master key but changed its MKI (RFC 4568 §6.1). The MKI is not authenticated
+   * (RFC 3711 §3.1): a fresh context for the old key would accept its old packets again.
+   */
+  | 'mki-changed'
   /** The CSPRNG produced a key this process already used or saw: refuse rather than reuse. */
   | 'key-reuse'
   /** A local configuration error: empty or unknown suite list. */
@@ -128,6 +133,7 @@ const SDES_PHRASE: Readonly<Record<SdesErrorCode, string>> = {
   'answer-suite-mismatch': 'Answered crypto suite does not match the offer',
   'answer-unusable': 'Answered a=crypto attribute not acceptable',
   'key-reflected': 'SRTP key reflected',
+  'mki-changed': 'SRTP key kept with a new MKI',
   'key-reuse': 'SRTP key generation failed',
   'bad-configuration': 'SDES configuration error',
 };
@@ -139,7 +145,8 @@ export type SdesSkipReason =
   | 'suite-not-allowed'
   | 'weaker-security'
   | 'kdr-unsupported'
-  | 'mki-unsupported'
+  /** Several master keys told apart by MKI (RFC 4568 §6.1): one key per direction only. */
+  | 'multiple-keys-unsupported'
   | 'unknown-session-parameter'
   | 'duplicate-tag';
 

@@ -8,8 +8,11 @@
  * - KDR (§6.3.1): media/srtp derives session keys once per master key (RFC 3711 §4.3.1 with
  *   key_derivation_rate 0). KDR=0 and an absent KDR mean exactly that and are accepted; KDR=1..24
  *   asks for periodic re-derivation, which the SRTP context does not do: that line is skipped.
- * - MKI (§6.1): the SRTP context carries no MKI in packets, so a line with an MKI (and therefore
- *   a line with several keys) is skipped. Lifetime is accepted and returned with the key.
+ * - MKI (§6.1; RFC 3711 §3.1): a line with one key and an MKI is accepted, and its MKI carried to
+ *   the SRTP context (every packet of that key carries it). A line with several keys, told apart by
+ *   MKI, is skipped: one master key per direction. Our own lines never use an MKI. A peer that keeps
+ *   its key but changes its MKI is refused ('mki-changed'): the MKI is not authenticated, so a fresh
+ *   context for the old key would replay its old packets. Lifetime is accepted and returned with the key.
  * - A line with a session parameter RFC 4568 does not define (§9.2 srtp-session-extension) is
  *   skipped: we cannot know it does not weaken the stream. FEC_ORDER / FEC_KEY (no FEC here) and
  *   WSH (a hint) are harmless and accepted.
@@ -139,8 +142,9 @@ export function answer(
   const remote = best.keys[0]!;
   // A peer presenting a key we issued (to this leg or any other) would make two senders share it.
   if (ring.issuedHere(remote)) throw new SdesError('key-reflected', best.tag);
-  ring.observe(remote);
   const cur = options.current;
+  checkMkiKept(cur, remote, best.tag);
+  ring.observe(remote);
   const keep =
     cur !== undefined &&
     cur.tag === best.tag &&
@@ -184,8 +188,9 @@ export function acceptAnswer(
   if (offer.cryptos.some((c) => sameKey(c.key, remote)) || ring.issuedHere(remote)) {
     throw new SdesError('key-reflected', attr.tag);
   }
-  ring.observe(remote);
   const cur = options.current;
+  checkMkiKept(cur, remote, attr.tag);
+  ring.observe(remote);
   return {
     stream: { tag: attr.tag, suite: attr.suite, local: mine.key, remote, transport: offer.transport },
     localKeyChanged: cur === undefined || !sameKey(cur.local, mine.key),
@@ -201,7 +206,7 @@ export function policyVerdict(attr: SdesCryptoAttribute): SdesSkipReason | undef
   const p = attr.sessionParams;
   if (p.unencryptedSrtp || p.unencryptedSrtcp || p.unauthenticatedSrtp) return 'weaker-security';
   if (p.kdr !== undefined && p.kdr !== 0) return 'kdr-unsupported';
-  if (attr.keys.length !== 1 || attr.keys[0]!.mki !== undefined) return 'mki-unsupported';
+  if (attr.keys.length !== 1) return 'multiple-keys-unsupported';
   if (p.unknown.length > 0) return 'unknown-session-parameter';
   return undefined;
 }
@@ -215,6 +220,14 @@ function examine(value: string, index: number, skipped: SkippedCrypto[]): { attr
     skipped.push({ index, tag: e.tag, reason: e.code === 'unsupported-crypto' ? 'unsupported-suite' : 'malformed' });
     return e.tag === undefined ? {} : { tag: e.tag };
   }
+}
+
+/** The peer's key unchanged but its MKI not (added, removed or changed): refused, see the policy above. */
+function checkMkiKept(current: SdesStream | undefined, remote: SdesKey, tag: number): void {
+  if (current === undefined || !sameKey(current.remote, remote)) return;
+  const [a, b] = [current.remote.mki, remote.mki];
+  if (a === undefined && b === undefined) return;
+  if (a === undefined || b === undefined || !a.equals(b)) throw new SdesError('mki-changed', tag);
 }
 
 function offered(tag: number, suite: SrtpProfileName, key: SdesKey): SdesOfferedCrypto {

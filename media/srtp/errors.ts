@@ -47,7 +47,11 @@ export class SrtpFormatError extends SrtpError {
   }
 }
 
-export type SrtpAuthReason = 'tag-mismatch' | 'replayed' | 'too-old';
+/**
+ * 'tag-mismatch': the tag does not verify; 'replayed' / 'too-old': see SrtpReplayError;
+ * 'unknown-mki': the packet's MKI is not the context's (RFC 3711 §3.3 step 1), refused before any crypto.
+ */
+export type SrtpAuthReason = 'tag-mismatch' | 'replayed' | 'too-old' | 'unknown-mki';
 
 /** The packet failed authentication (RFC 3711 §3.3 step 5, RFC 7714 §8.2): drop it. */
 export class SrtpAuthError extends SrtpError {

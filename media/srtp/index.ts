@@ -7,6 +7,7 @@ export { generateKeyMaterial, type SrtpKeyMaterial } from './keys';
 export {
   SRTP_PROFILES,
   SDES_SUITE_NAMES,
+  alternateSrtcpTagLength,
   getSrtpProfile,
   isSrtpProfileName,
   profileFromDtlsId,

@@ -6,9 +6,11 @@
  * - AES_256_CM_HMAC_SHA1_80 / _32: RFC 6188 §3–§6 (AES-256 counter mode and AES_256_CM_PRF).
  * - AEAD_AES_128_GCM / AEAD_AES_256_GCM: RFC 7714 §12–§14 (16-octet tag, 96-bit salt).
  *
- * SRTCP tag of the *_32 suites: RFC 5764 §4.1.2 and libsrtp-based peers (Asterisk, FreeSWITCH)
- * use an 80-bit SRTCP tag with the 32-bit SRTP tag; libre/baresip uses 32 bits for both. The
- * default here is 80; `SrtpContextOptions.srtcpTagLength` selects 4 for a libre peer.
+ * SRTCP tag of the *_32 suites: the 32-bit tag is for SRTP only; SRTCP keeps the 80-bit default
+ * (RFC 3711 §3.4, §5.2; RFC 4568 §6.2; RFC 5764 §4.1.2), as libsrtp-based peers (Asterisk,
+ * FreeSWITCH) do. libre (baresip's built-in srtp module) tags SRTCP with 32 bits too. The profile
+ * says 80; a receiving SrtpContext with `learnSrtcpTagLength` also accepts the 32-bit tag and keeps
+ * whichever length the peer was seen to use (see `alternateSrtcpTagLength`).
  */
 
 export type SrtpProfileName =
@@ -136,4 +138,12 @@ export function profileFromSdesName(suite: string): SrtpProfile | undefined {
 /** The profile a DTLS-SRTP use_srtp protection profile id names (RFC 5764 §4.1.2), or undefined. */
 export function profileFromDtlsId(id: number): SrtpProfile | undefined {
   return PROFILE_LIST.find((p) => p.dtlsProfileId === id);
+}
+
+/**
+ * The other SRTCP tag length met in the field for `profile`, or undefined when there is none:
+ * 4 for the *_HMAC_SHA1_32 suites (libre's 32-bit SRTCP tag), nothing for the others.
+ */
+export function alternateSrtcpTagLength(profile: SrtpProfile): 4 | undefined {
+  return profile.transform === 'aes-cm' && profile.srtpTagLength === 4 ? 4 : undefined;
 }

@@ -1,9 +1,10 @@
 /**
  * The RFC 7714 transform: AEAD_AES_128_GCM and AEAD_AES_256_GCM.
  *
- *   SRTP  (§8):   header || C || tag;  IV from (SSRC, ROC, SEQ); AAD = header incl. CSRCs and extension
- *   SRTCP (§9, E=1): header(8) || C || tag || E|index;  AAD = header(8) || E|index
- *   SRTCP (§9, E=0): packet || tag || E|index;  AAD = packet || E|index, nothing encrypted
+ *   SRTP  (§8):   header || C || tag || [MKI];  IV from (SSRC, ROC, SEQ); AAD = header incl. CSRCs and extension
+ *   SRTCP (§9, E=1): header(8) || C || tag || E|index || [MKI];  AAD = header(8) || E|index
+ *   SRTCP (§9, E=0): packet || tag || E|index || [MKI];  AAD = packet || E|index, nothing encrypted
+ * The optional MKI (RFC 7714 §8, §9 figures) ends the packet and is not authenticated.
  */
 import { AesGcm, GCM_IV_LENGTH, GCM_TAG_LENGTH, srtcpGcmIv, srtpGcmIv } from '../cipher/gcm';
 import type { SessionKeys, SrtpSessionKeys } from '../kdf';
@@ -31,29 +32,35 @@ class GcmSession {
 export class AeadGcmTransform implements SrtpTransform {
   readonly srtpTagLength = GCM_TAG_LENGTH;
   readonly srtcpTagLength = GCM_TAG_LENGTH;
-  readonly srtcpIndexLast = true;
+  readonly aead = true;
   private readonly rtp: GcmSession;
   private readonly rtcp: GcmSession;
 
-  constructor(keys: SrtpSessionKeys) {
+  constructor(
+    keys: SrtpSessionKeys,
+    readonly mki: Uint8Array = EMPTY,
+  ) {
     this.rtp = new GcmSession(keys.srtp);
     this.rtcp = new GcmSession(keys.srtcp);
   }
 
   protectRtp(packet: Uint8Array, headerLength: number, ssrc: number, index: number): Buffer {
     const iv = srtpGcmIv(this.rtp.salt, ssrc, rocOf(index), index & 0xffff, this.rtp.iv);
-    const out = Buffer.allocUnsafe(packet.length + GCM_TAG_LENGTH);
+    const m = this.mki.length;
+    const out = Buffer.allocUnsafe(packet.length + GCM_TAG_LENGTH + m);
     out.set(packet.subarray(0, headerLength), 0);
-    this.rtp.aead.seal(iv, packet.subarray(0, headerLength), packet.subarray(headerLength), out, headerLength);
+    const end = this.rtp.aead.seal(iv, packet.subarray(0, headerLength), packet.subarray(headerLength), out, headerLength);
+    if (m > 0) out.set(this.mki, end);
     return out;
   }
 
   unprotectRtp(packet: Uint8Array, headerLength: number, ssrc: number, index: number): Buffer | null {
-    const end = packet.length - GCM_TAG_LENGTH;
+    const tagEnd = packet.length - this.mki.length;
+    const end = tagEnd - GCM_TAG_LENGTH;
     const iv = srtpGcmIv(this.rtp.salt, ssrc, rocOf(index), index & 0xffff, this.rtp.iv);
     const out = Buffer.allocUnsafe(end); // every octet is written below before it is returned
     const header = packet.subarray(0, headerLength);
-    if (!this.rtp.aead.open(iv, header, packet.subarray(headerLength, end), packet.subarray(end), out, headerLength)) {
+    if (!this.rtp.aead.open(iv, header, packet.subarray(headerLength, end), packet.subarray(end, tagEnd), out, headerLength)) {
       return null;
     }
     out.set(header, 0);
@@ -62,11 +69,13 @@ export class AeadGcmTransform implements SrtpTransform {
 
   protectRtcp(packet: Uint8Array, ssrc: number, index: number, encrypt: boolean): Buffer {
     const length = packet.length;
+    const m = this.mki.length;
     const word = ((encrypt ? 0x80000000 : 0) | index) >>> 0;
     const iv = srtcpGcmIv(this.rtcp.salt, ssrc, index, this.rtcp.iv);
-    const out = Buffer.allocUnsafe(length + GCM_TAG_LENGTH + 4);
+    const out = Buffer.allocUnsafe(length + GCM_TAG_LENGTH + 4 + m);
     out.set(packet, 0);
     writeUint32(out, length + GCM_TAG_LENGTH, word);
+    if (m > 0) out.set(this.mki, length + GCM_TAG_LENGTH + 4);
     if (encrypt) {
       const aad = Buffer.allocUnsafe(RTCP_HEADER_LENGTH + 4);
       aad.set(packet.subarray(0, RTCP_HEADER_LENGTH), 0);
@@ -82,7 +91,7 @@ export class AeadGcmTransform implements SrtpTransform {
   }
 
   unprotectRtcp(packet: Uint8Array, ssrc: number, index: number, encrypted: boolean): Buffer | null {
-    const wordAt = packet.length - 4;
+    const wordAt = packet.length - this.mki.length - 4;
     const tagAt = wordAt - GCM_TAG_LENGTH;
     const word = readUint32(packet, wordAt);
     const iv = srtcpGcmIv(this.rtcp.salt, ssrc, index, this.rtcp.iv);

@@ -2,8 +2,9 @@
  * The RFC 3711 transform: AES counter mode (§4.1.1) with HMAC-SHA1 (§4.2.1), for the
  * AES_CM_128_HMAC_SHA1_* and AES_256_CM_HMAC_SHA1_* (RFC 6188) profiles.
  *
- *   SRTP   (§3.1): header || E(payload) || tag,            tag = HMAC(header || E(payload) || ROC)
- *   SRTCP  (§3.4): header || E(rest) || E-flag|index || tag, tag = HMAC(all that precedes it)
+ *   SRTP   (§3.1): header || E(payload) || [MKI] || tag,            tag = HMAC(header || E(payload) || ROC)
+ *   SRTCP  (§3.4): header || E(rest) || E-flag|index || [MKI] || tag, tag = HMAC(header .. E-flag|index)
+ * The MKI sits between the authenticated portion and the tag and is not authenticated (§3.1).
  */
 import { AesCounterMode } from '../cipher/ctr';
 import { HmacSha1 } from '../cipher/hmac';
@@ -11,6 +12,8 @@ import type { SessionKeys, SrtpSessionKeys } from '../kdf';
 import { RTCP_HEADER_LENGTH, writeUint32 } from '../packet';
 import { rocOf } from '../roc';
 import type { SrtpTransform } from './types';
+
+const NO_MKI = new Uint8Array(0);
 
 /** Session crypto of one of SRTP or SRTCP. */
 class CmSession {
@@ -56,7 +59,7 @@ class CmSession {
 }
 
 export class AesCmHmacTransform implements SrtpTransform {
-  readonly srtcpIndexLast = false;
+  readonly aead = false;
   private readonly rtp: CmSession;
   private readonly rtcp: CmSession;
 
@@ -64,6 +67,7 @@ export class AesCmHmacTransform implements SrtpTransform {
     keys: SrtpSessionKeys,
     readonly srtpTagLength: number,
     readonly srtcpTagLength: number,
+    readonly mki: Uint8Array = NO_MKI,
   ) {
     this.rtp = new CmSession(keys.srtp);
     this.rtcp = new CmSession(keys.srtcp);
@@ -71,35 +75,41 @@ export class AesCmHmacTransform implements SrtpTransform {
 
   protectRtp(packet: Uint8Array, headerLength: number, ssrc: number, index: number): Buffer {
     const length = packet.length;
-    const out = Buffer.allocUnsafe(length + this.srtpTagLength);
+    const m = this.mki.length;
+    const out = Buffer.allocUnsafe(length + m + this.srtpTagLength);
     out.set(packet, 0);
     this.rtp.ctr.xor(this.rtp.counterBlock(ssrc, index), out, headerLength, length);
-    this.rtp.hmac.sign(out, 0, length, rocOf(index), out, length, this.srtpTagLength);
+    if (m > 0) out.set(this.mki, length);
+    this.rtp.hmac.sign(out, 0, length, rocOf(index), out, length + m, this.srtpTagLength);
     return out;
   }
 
   unprotectRtp(packet: Uint8Array, headerLength: number, ssrc: number, index: number): Buffer | null {
-    const end = packet.length - this.srtpTagLength;
+    const tagAt = packet.length - this.srtpTagLength;
+    const end = tagAt - this.mki.length;
     // §3.3 step 5: authenticate first; nothing is decrypted for a packet that does not verify.
-    if (!this.rtp.hmac.verify(packet, 0, end, rocOf(index), packet, end, this.srtpTagLength)) return null;
+    if (!this.rtp.hmac.verify(packet, 0, end, rocOf(index), packet, tagAt, this.srtpTagLength)) return null;
     const out = Buffer.from(packet.subarray(0, end));
     this.rtp.ctr.xor(this.rtp.counterBlock(ssrc, index), out, headerLength, end);
     return out;
   }
 
-  protectRtcp(packet: Uint8Array, ssrc: number, index: number, encrypt: boolean): Buffer {
+  protectRtcp(packet: Uint8Array, ssrc: number, index: number, encrypt: boolean, tagLength = this.srtcpTagLength): Buffer {
     const length = packet.length;
-    const out = Buffer.allocUnsafe(length + 4 + this.srtcpTagLength);
+    const m = this.mki.length;
+    const out = Buffer.allocUnsafe(length + 4 + m + tagLength);
     out.set(packet, 0);
     if (encrypt) this.rtcp.ctr.xor(this.rtcp.counterBlock(ssrc, index), out, RTCP_HEADER_LENGTH, length);
     writeUint32(out, length, ((encrypt ? 0x80000000 : 0) | index) >>> 0);
-    this.rtcp.hmac.sign(out, 0, length + 4, undefined, out, length + 4, this.srtcpTagLength);
+    if (m > 0) out.set(this.mki, length + 4);
+    this.rtcp.hmac.sign(out, 0, length + 4, undefined, out, length + 4 + m, tagLength);
     return out;
   }
 
-  unprotectRtcp(packet: Uint8Array, ssrc: number, index: number, encrypted: boolean): Buffer | null {
-    const authEnd = packet.length - this.srtcpTagLength;
-    if (!this.rtcp.hmac.verify(packet, 0, authEnd, undefined, packet, authEnd, this.srtcpTagLength)) return null;
+  unprotectRtcp(packet: Uint8Array, ssrc: number, index: number, encrypted: boolean, tagLength = this.srtcpTagLength): Buffer | null {
+    const tagAt = packet.length - tagLength;
+    const authEnd = tagAt - this.mki.length;
+    if (!this.rtcp.hmac.verify(packet, 0, authEnd, undefined, packet, tagAt, tagLength)) return null;
     const out = Buffer.from(packet.subarray(0, authEnd - 4));
     if (encrypted) this.rtcp.ctr.xor(this.rtcp.counterBlock(ssrc, index), out, RTCP_HEADER_LENGTH, out.length);
     return out;

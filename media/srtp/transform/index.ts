@@ -11,10 +11,16 @@ export { AeadGcmTransform } from './aead-gcm';
 
 /**
  * The transform for `profile` keyed with `keys` (session keys, as the KDF or a test vector gives
- * them). `srtcpTagLength` overrides the profile's SRTCP tag length (HMAC profiles only).
+ * them). `srtcpTagLength` overrides the profile's default SRTCP tag length (HMAC profiles only);
+ * `mki`, when not empty, is written into every packet (RFC 3711 §3.1).
  */
-export function createTransform(profile: SrtpProfile, keys: SrtpSessionKeys, srtcpTagLength = profile.srtcpTagLength): SrtpTransform {
+export function createTransform(
+  profile: SrtpProfile,
+  keys: SrtpSessionKeys,
+  srtcpTagLength = profile.srtcpTagLength,
+  mki?: Uint8Array,
+): SrtpTransform {
   return profile.transform === 'aes-gcm'
-    ? new AeadGcmTransform(keys)
-    : new AesCmHmacTransform(keys, profile.srtpTagLength, srtcpTagLength);
+    ? new AeadGcmTransform(keys, mki)
+    : new AesCmHmacTransform(keys, profile.srtpTagLength, srtcpTagLength, mki);
 }

@@ -122,7 +122,8 @@ describe('RFC 4568 SDES (crypto-attribute.ts, sdes.ts, key-ring.ts)', () => {
       const a = parseCryptoAttribute(two);
       assert.equal(a.keys.length, 2);
       assert.notDeepEqual(a.keys[0]!.masterKey, a.keys[1]!.masterKey);
-      assert.equal(policyVerdict(a), 'mki-unsupported');
+      assert.equal(policyVerdict(a), 'multiple-keys-unsupported', 'one master key per direction');
+      assert.equal(policyVerdict(parseCryptoAttribute(RFC_EXAMPLE)), undefined, 'one key with an MKI is usable');
       for (const bad of [
         `1 AES_CM_128_HMAC_SHA1_80 inline:${b64(30)};inline:${b64(30)}`,
         `1 AES_CM_128_HMAC_SHA1_80 inline:${b64(30)}|1:4;inline:${b64(30)}|1:4`,
@@ -236,8 +237,12 @@ describe('RFC 4568 SDES (crypto-attribute.ts, sdes.ts, key-ring.ts)', () => {
       assert.deepEqual(e.skipped, [{ index: 0, tag: 1, reason: 'kdr-unsupported' }]);
     });
 
-    it('lines with MKI, unknown mandatory parameters or duplicate tags MUST be skipped', () => {
-      assert.equal(sdesCode(() => answer([RFC_EXAMPLE])), 'no-usable-crypto');
+    it('lines with several keys, unknown mandatory parameters or duplicate tags MUST be skipped', () => {
+      const twoKeys = `1 AES_CM_128_HMAC_SHA1_80 inline:${b64(30)}|1:4;inline:${b64(30)}|2:4`;
+      assert.equal(sdesCode(() => answer([twoKeys])), 'no-usable-crypto');
+      const withOne = answer([twoKeys, line(2, 'AES_CM_128_HMAC_SHA1_32', 30)], DEFAULT_SDES_PREFERENCE, { keyRing: new SdesKeyRing() });
+      assert.deepEqual(withOne.skipped, [{ index: 0, tag: 1, reason: 'multiple-keys-unsupported' }]);
+      assert.deepEqual(answer([RFC_EXAMPLE], DEFAULT_SDES_PREFERENCE, { keyRing: new SdesKeyRing() }).stream.remote.mki, Buffer.from([0, 0, 0, 1]), 'one key with an MKI is usable');
       assert.equal(answer([line(1, 'AES_CM_128_HMAC_SHA1_80', 30, ' WSH=256 FEC_ORDER=FEC_SRTP')]).stream.tag, 1, 'known hints are harmless');
       assert.equal(sdesCode(() => answer([line(1, 'AES_CM_128_HMAC_SHA1_80', 30, ' -X-HINT=1')])), 'no-usable-crypto');
       const a = answer([line(1, 'AEAD_AES_256_GCM', 44, ' X-MANDATORY'), line(1, 'AEAD_AES_128_GCM', 28), line(1, 'AES_CM_128_HMAC_SHA1_80', 30), line(9, 'AES_CM_128_HMAC_SHA1_32', 30)]);
@@ -288,9 +293,42 @@ describe('RFC 4568 SDES (crypto-attribute.ts, sdes.ts, key-ring.ts)', () => {
       assert.equal(sdesCode(() => acceptAnswer(o, [line(1, 'AES_CM_128_HMAC_SHA1_80', 30)])), 'answer-suite-mismatch');
       assert.equal(sdesCode(() => acceptAnswer(o, [line(1, 'AEAD_AES_256_GCM', 44), line(2, 'AES_CM_128_HMAC_SHA1_80', 30)])), 'answer-not-single');
       assert.equal(sdesCode(() => acceptAnswer(o, [line(2, 'AES_CM_128_HMAC_SHA1_80', 30, ' UNENCRYPTED_SRTCP')])), 'weaker-security-refused');
-      assert.equal(sdesCode(() => acceptAnswer(o, [line(2, 'AES_CM_128_HMAC_SHA1_80', 30, '|1:1')])), 'answer-unusable');
+      const twoKeys = `2 AES_CM_128_HMAC_SHA1_80 inline:${b64(30)}|1:1;inline:${b64(30)}|2:1`;
+      assert.equal(sdesCode(() => acceptAnswer(o, [twoKeys])), 'answer-unusable');
       assert.equal(sdesCode(() => acceptAnswer(o, ['2 AES_CM_128_HMAC_SHA1_80 inline:short'])), 'answer-unusable');
       assert.equal(sdesCode(() => acceptAnswer(o, [o.values[1]!])), 'key-reflected');
+    });
+  });
+
+  describe('§6.1 MKI with one master key (RFC 3711 §3.1)', () => {
+    it('acceptAnswer MUST accept an answer whose one key carries an MKI, and keep the MKI with the key', () => {
+      const o = makeOffer(['AES_CM_128_HMAC_SHA1_80'], { keyRing: new SdesKeyRing() });
+      const n = acceptAnswer(o, [line(1, 'AES_CM_128_HMAC_SHA1_80', 30, '|2^31|258:2')]);
+      assert.deepEqual(n.stream.remote.mki, Buffer.from([1, 2]));
+      assert.equal(n.stream.remote.lifetime, 2 ** 31);
+      assert.equal(n.stream.local.mki, undefined, 'our own key carries no MKI');
+    });
+
+    it('answer MUST choose an offered line with an MKI and answer without one', () => {
+      const a = answer([line(1, 'AES_CM_128_HMAC_SHA1_32', 30, '|7:4')], DEFAULT_SDES_PREFERENCE, { keyRing: new SdesKeyRing() });
+      assert.deepEqual(a.skipped, []);
+      assert.equal(a.stream.suite, 'AES_CM_128_HMAC_SHA1_32');
+      assert.deepEqual(a.stream.remote.mki, Buffer.from([0, 0, 0, 7]));
+      assert.equal(parseCryptoAttribute(a.value).keys[0]!.mki, undefined);
+      assert.ok(!a.value.includes('|'), `no lifetime or MKI in our line: ${a.value.replace(/inline:\S+/, 'inline:…')}`);
+    });
+
+    it('a re-offer keeping the key but changing, adding or removing its MKI MUST be refused (mki-changed)', () => {
+      const offerValue = line(1, 'AES_CM_128_HMAC_SHA1_80', 30, '|1:1');
+      const first = answer([offerValue], DEFAULT_SDES_PREFERENCE, { keyRing: new SdesKeyRing(), transport: 'T' });
+      const inline = offerValue.split(' ')[2]!.split('|')[0]!;
+      const again = answer([offerValue], DEFAULT_SDES_PREFERENCE, { keyRing: new SdesKeyRing(), current: first.stream, transport: 'T' });
+      assert.equal(again.remoteKeyChanged, false, 'same key, same MKI: the context is kept');
+      for (const changed of [`1 AES_CM_128_HMAC_SHA1_80 ${inline}|2:1`, `1 AES_CM_128_HMAC_SHA1_80 ${inline}`, `1 AES_CM_128_HMAC_SHA1_80 ${inline}|1:2`]) {
+        assert.equal(sdesCode(() => answer([changed], DEFAULT_SDES_PREFERENCE, { keyRing: new SdesKeyRing(), current: first.stream, transport: 'T' })), 'mki-changed');
+      }
+      const fresh = answer([line(1, 'AES_CM_128_HMAC_SHA1_80', 30, '|2:1')], DEFAULT_SDES_PREFERENCE, { keyRing: new SdesKeyRing(), current: first.stream, transport: 'T' });
+      assert.equal(fresh.remoteKeyChanged, true, 'a new key with a new MKI is an ordinary re-key');
     });
   });
 
