@@ -12,6 +12,7 @@ import { Registrar } from './registrar/registrar';
 import { Defence } from './security/defence';
 import { DEFAULT_SCANNER_USER_AGENTS } from './security/scanners';
 import { openAccountStore, type SqliteStore } from './store';
+import { SqliteRegistrationStore } from './store/sqlite/registrations';
 import { openAuditLog, type AuditLog } from './admin/audit';
 import { startAdminApi, type AdminApi } from './admin/http';
 import { startMessaging, type MessagingService } from './messaging';
@@ -44,6 +45,8 @@ export interface RunningGateway extends Gateway {
   readonly store: SqliteStore;
   readonly users: UserService;
   readonly registrar: Registrar;
+  /** The registrar's own connection for bindings (synchronous=NORMAL); closed at stop after the registrar. */
+  readonly bindingStore: SqliteRegistrationStore;
   readonly defence: Defence;
   /** Append-only <dataDir>/audit.log (admin actions, authentication failures, bans). */
   readonly audit: AuditLog;
@@ -143,10 +146,15 @@ async function assemble(config: Config, log: Logger, tls: TlsMaterial, transport
   teardown.add('transactions', () => stack.transactions.close());
 
   const reg = config.registrar;
+  // Bindings are written on a connection of their own with synchronous=NORMAL (no fsync per
+  // REGISTER; gateway/registrar/persistence.ts). Closed after the registrar's stop has flushed them.
+  const bindingStore = SqliteRegistrationStore.open(config.dataDir);
+  teardown.add('binding store', () => bindingStore.close());
   const registrar = new Registrar({
     core: stack.core,
     transport,
     store,
+    bindingStore,
     users,
     domain: sip.domain,
     realm: sip.realm,
@@ -220,6 +228,7 @@ async function assemble(config: Config, log: Logger, tls: TlsMaterial, transport
     store,
     users,
     registrar,
+    bindingStore,
     defence,
     audit,
     admin,

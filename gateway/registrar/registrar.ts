@@ -16,7 +16,7 @@ import type { IncomingRequest } from '../sip/core/ua-core';
 import { parseUri } from '../sip/message/grammar';
 import { isSipUri } from '../sip/message/types';
 import type { ReceivedInfo, SendTarget } from '../sip/transport/types';
-import type { AccountStore } from '../store/types';
+import type { AccountStore, RegistrationStore } from '../store/types';
 import { RegisterAuthenticator } from './authenticator';
 import { BindingTable } from './bindings';
 import { BindingWriter, worthWriting } from './persistence';
@@ -39,6 +39,12 @@ export interface RegistrarOptions {
   readonly core: { handle(method: string, handler: (r: IncomingRequest) => Promise<void>): void; support(...tags: string[]): void };
   readonly transport: FlowControl;
   readonly store: Pick<AccountStore, 'registrations' | 'secrets' | 'users'>;
+  /**
+   * Where the bindings are read at start and written behind (default `store.registrations`). The
+   * gateway passes a connection of its own with synchronous=NORMAL (SqliteRegistrationStore.open,
+   * persistence.ts says why); its owner closes it after `stop()`.
+   */
+  readonly bindingStore?: RegistrationStore;
   readonly users: Pick<UserService, 'ha1For' | 'userForCert'>;
   /** sip.domain: AORs are sip:<user>@<domain>. */
   readonly domain: string;
@@ -67,6 +73,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   readonly authenticator: RegisterAuthenticator;
   private readonly table = new BindingTable();
   private readonly writer: BindingWriter;
+  private readonly bindingStore: RegistrationStore;
   private readonly domains: DomainMatcher;
   private readonly now: () => number;
   private readonly counts: RegistrarStats = {
@@ -85,7 +92,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
     this.limits = checkLimits({ ...DEFAULT_LIMITS, ...o.limits });
     this.now = o.now ?? Date.now;
     this.domains = new DomainMatcher(o.domain, o.listenAddresses ?? []);
-    this.writer = new BindingWriter(o.store.registrations, o.log, { onFailure: () => this.counts.storeFailures++ });
+    this.bindingStore = o.bindingStore ?? o.store.registrations;
+    this.writer = new BindingWriter(this.bindingStore, o.log, { onFailure: () => this.counts.storeFailures++ });
     this.authenticator = new RegisterAuthenticator({
       users: o.users,
       store: o.store,
@@ -125,8 +133,8 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
   /** Loads the stored bindings (RFC 5626 §5.3: their flows are gone) and starts answering REGISTER. */
   async start(): Promise<void> {
     const now = this.now();
-    await this.o.store.registrations.expire(now);
-    for (const stored of await this.o.store.registrations.list()) {
+    await this.bindingStore.expire(now);
+    for (const stored of await this.bindingStore.list()) {
       let uri;
       try {
         uri = parseUri(stored.contact);
@@ -211,7 +219,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       this.authenticatedFlows.delete(flowId);
       if (this.table.usersOnFlow(flowId).size === 0) this.o.transport.closeFlow(flowId);
     }
-    for (const b of await this.o.store.registrations.list(aor)) this.writer.remove(b.aor, b.contact);
+    for (const b of await this.bindingStore.list(aor)) this.writer.remove(b.aor, b.contact);
     await this.writer.flush();
     this.emit('userBlocked', name);
   }
@@ -253,7 +261,7 @@ export class Registrar extends EventEmitter<RegistrarEvents> {
       }
     }
     try {
-      await this.o.store.registrations.expire(now);
+      await this.bindingStore.expire(now);
     } catch (err) {
       this.counts.storeFailures++;
       this.o.log.error('expired bindings not removed from the store', { error: err instanceof Error ? err.name : 'error' });

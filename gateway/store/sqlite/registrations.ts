@@ -1,8 +1,30 @@
-/** SQLite RegistrationStore (RFC 3261 §10.3, RFC 5626 §6, RFC 3327). See types.ts for the contract. */
-import type { Database, Statement } from 'better-sqlite3';
+/**
+ * SQLite RegistrationStore (RFC 3261 §10.3, RFC 5626 §6, RFC 3327). See types.ts for the contract.
+ *
+ * It runs on the accounts connection (SqliteStore), or on a connection of its own
+ * (`SqliteRegistrationStore.open`), which is how the gateway's registrar writes its bindings: that
+ * connection commits with synchronous=NORMAL instead of FULL, and `writeBatch` puts a whole slice
+ * of the write-behind in one transaction (gateway/registrar/persistence.ts says why both are safe).
+ */
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { TransportProtocol } from '../../sip/transport/types';
 import { StoreError, StoreNotFoundError } from '../errors';
 import type { RegistrationBinding, RegistrationStore } from '../types';
+import { openDatabase, type OpenDatabaseOptions } from './database';
+
+/** One change of the registrar's write-behind. */
+export type RegistrationChange =
+  | { readonly kind: 'upsert'; readonly binding: RegistrationBinding }
+  | { readonly kind: 'remove'; readonly aor: string; readonly contact: string };
+
+/**
+ * What became of each change of a batch, in order: undefined when written, else the error that
+ * rolled that change (and only that change) back, e.g. StoreNotFoundError for a removed user.
+ */
+export type RegistrationBatchResult = ReadonlyArray<Error | undefined>;
+
+/** SQLite `PRAGMA synchronous` values (https://sqlite.org/pragma.html#pragma_synchronous). */
+const SYNCHRONOUS_NAMES: Readonly<Record<number, string>> = { 0: 'OFF', 1: 'NORMAL', 2: 'FULL', 3: 'EXTRA' };
 
 interface BindingRow {
   aor: string;
@@ -71,8 +93,16 @@ export class SqliteRegistrationStore implements RegistrationStore {
   private readonly upsertRow: Statement<[BindingRow]>;
   private readonly userExists: Statement<[string]>;
   private readonly dropSameFlow: Statement<[string, string, number | undefined, string]>;
+  private readonly removeRow: Statement<[string, string]>;
+  /** One change; nested in `batch` it runs in a SAVEPOINT, so its failure undoes only itself. */
+  private readonly applyOne: Transaction<(change: RegistrationChange) => void>;
+  private readonly batch: Transaction<(changes: readonly RegistrationChange[]) => Array<Error | undefined>>;
 
-  constructor(private readonly db: Database) {
+  /**
+   * On `db`, which the caller keeps and closes (SqliteStore), unless `ownsConnection`: then
+   * `close()` closes it.
+   */
+  constructor(private readonly db: Database, private readonly ownsConnection = false) {
     this.byAor = db.prepare(`SELECT ${COLUMNS} FROM registrations WHERE aor = ? ${ORDER}`);
     this.all = db.prepare(`SELECT ${COLUMNS} FROM registrations ${ORDER}`);
     this.userExists = db.prepare('SELECT 1 FROM users WHERE name = ?');
@@ -91,9 +121,81 @@ export class SqliteRegistrationStore implements RegistrationStore {
          local_address = excluded.local_address, local_port = excluded.local_port, flow_id = excluded.flow_id,
          path = excluded.path, user_agent = excluded.user_agent, updated_at = excluded.updated_at`,
     );
+    this.removeRow = db.prepare('DELETE FROM registrations WHERE aor = ? AND contact = ?');
+    this.applyOne = db.transaction((change: RegistrationChange) => {
+      if (change.kind === 'upsert') this.writeRow(change.binding);
+      else this.removeRow.run(change.aor, change.contact);
+    });
+    this.batch = db.transaction((changes: readonly RegistrationChange[]) =>
+      changes.map((change) => {
+        try {
+          this.applyOne(change);
+          return undefined;
+        } catch (err) {
+          // A statement error that ends the whole transaction (disk full, I/O error) leaves no
+          // transaction to go on in: the later changes would each autocommit and the COMMIT fail.
+          // Give up the slice instead; the caller counts every change of it as failed.
+          if (!this.db.inTransaction) throw err;
+          return err instanceof Error ? err : new StoreError('a registration change failed');
+        }
+      }),
+    );
+  }
+
+  /**
+   * A connection of its own to <dataDir>/ciphergate.db (openDatabase: WAL, secure_delete,
+   * foreign_keys, migrations) that commits with synchronous=NORMAL: in WAL mode a commit then
+   * appends to the log without an fsync, which comes at the next checkpoint. A process crash loses
+   * nothing; a power loss can lose the last commits, which for bindings means a UA re-registers.
+   * Never use it for credentials or wipes. `close()` closes the connection.
+   */
+  static open(dataDir: string, options?: OpenDatabaseOptions): SqliteRegistrationStore {
+    const db = openDatabase(dataDir, options);
+    try {
+      db.pragma('synchronous = NORMAL');
+      return new SqliteRegistrationStore(db, true);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** The connection's `PRAGMA synchronous`, read back: 'NORMAL' for `open`, 'FULL' on the accounts connection. */
+  synchronous(): string {
+    const value = this.db.pragma('synchronous', { simple: true });
+    return typeof value === 'number' ? SYNCHRONOUS_NAMES[value] ?? String(value) : String(value);
+  }
+
+  /** Whether the connection is still open. */
+  get open(): boolean {
+    return this.db.open;
+  }
+
+  /** Closes the connection if this store opened it (`open`); otherwise its owner closes it. */
+  close(): void {
+    if (this.ownsConnection && this.db.open) this.db.close();
+  }
+
+  /**
+   * Writes `changes` in ONE transaction (one commit for the lot), each change in a savepoint of
+   * its own: a change that fails (StoreNotFoundError for a removed user, a constraint) is rolled
+   * back alone and reported in its slot, the others commit. Rejects, with nothing written, when
+   * the transaction itself fails (the write lock stays busy past the busy timeout, disk full, I/O).
+   * Synchronous underneath: the caller bounds the batch to bound the time the event loop blocks.
+   */
+  async writeBatch(changes: readonly RegistrationChange[]): Promise<RegistrationBatchResult> {
+    if (changes.length === 0) return [];
+    // IMMEDIATE: take the write lock first, so a concurrent writer (the CLI) makes us wait at
+    // BEGIN, not fail at the first write with a lock upgrade that cannot be retried.
+    return this.batch.immediate(changes);
   }
 
   async upsert(b: RegistrationBinding): Promise<void> {
+    this.applyOne.immediate({ kind: 'upsert', binding: b });
+  }
+
+  /** Validates and writes one binding; inside a transaction (the user check and the RFC 5626 replacement go with it). */
+  private writeRow(b: RegistrationBinding): void {
     if ((b.instanceId === undefined) !== (b.regId === undefined)) {
       throw new StoreError('a binding carries +sip.instance and reg-id together or neither (RFC 5626 §4.2)');
     }
@@ -119,21 +221,19 @@ export class SqliteRegistrationStore implements RegistrationStore {
       registered_at: b.registeredAt,
       updated_at: b.updatedAt,
     };
-    this.db.transaction(() => {
-      if (this.userExists.get(b.user) === undefined) {
-        throw new StoreNotFoundError(`no user "${b.user}" to register for`);
-      }
-      if (b.instanceId !== undefined) {
-        // RFC 5626 §6 step 3: the same instance and reg-id replace the old flow's binding, even
-        // when the Contact URI changed (new IP address or port after a reconnect).
-        this.dropSameFlow.run(b.aor, b.instanceId, b.regId, b.contact);
-      }
-      this.upsertRow.run(row);
-    }).immediate();
+    if (this.userExists.get(b.user) === undefined) {
+      throw new StoreNotFoundError(`no user "${b.user}" to register for`);
+    }
+    if (b.instanceId !== undefined) {
+      // RFC 5626 §6 step 3: the same instance and reg-id replace the old flow's binding, even
+      // when the Contact URI changed (new IP address or port after a reconnect).
+      this.dropSameFlow.run(b.aor, b.instanceId, b.regId, b.contact);
+    }
+    this.upsertRow.run(row);
   }
 
   async remove(aor: string, contact: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM registrations WHERE aor = ? AND contact = ?').run(aor, contact).changes === 1;
+    return this.removeRow.run(aor, contact).changes === 1;
   }
 
   async removeAll(aor: string): Promise<number> {
