@@ -32,7 +32,7 @@ import type { Call, LegIndex, PendingOffer, RemoteMedia, StreamOffer, StreamSide
 import { MediaEngineError } from './errors';
 import { parse, remoteMedia, sends, type EngineContext } from './offer';
 import { renumberPayloads, setRtcpMux, stripBundle, stripDtls, stripIce, stripSourceAttributes, stripZrtpHash } from './sdp-edit';
-import { settleTranscoding } from './transcoding';
+import { settleTranscoding, type TranscodePlan } from './transcoding';
 import type { AnswerFlags } from './types';
 
 /** How payloads cross the stream: payload type maps, clocks, transcoders, and the SDP edit for the offerer. */
@@ -60,15 +60,21 @@ interface Settled {
   readonly media: MediaPlan | undefined;
 }
 
+function transcoded(so: StreamOffer, plan: TranscodePlan, sdp: SdpSession, i: number): MediaPlan {
+  // Codec, telephone-event and CN of each side, and the relay's transcoders (transcoding.ts).
+  const t = settleTranscoding(sdp, i, plan, so.ptimeMs);
+  if (!t) throw new MediaEngineError('answer-mismatch', `stream ${i}: no offered codec answered`);
+  return { ...t, edit: (_out, m) => t.edit(m) };
+}
+
 function mediaPlan(so: StreamOffer, sdp: SdpSession, i: number): MediaPlan {
   const plan = so.transcode;
-  if (plan) {
-    // Codec, telephone-event and CN of each side, and the relay's transcoders (transcoding.ts).
-    const t = settleTranscoding(sdp, i, plan, so.ptimeMs);
-    if (!t) throw new MediaEngineError('answer-mismatch', `stream ${i}: no offered codec answered`);
-    return { ...t, edit: (_out, m) => t.edit(m) };
-  }
-  const c = correspond(so.offeredPayloads, payloadTypes(sdp, i));
+  if (plan?.mode === 'required') return transcoded(so, plan, sdp, i);
+  // With codecs appended, only the offerer's own are relayed as is; an answer that picked none of
+  // them but an appended one is transcoded.
+  const own = plan ? so.offeredPayloads.filter((p) => !plan.added.includes(p.payloadType)) : so.offeredPayloads;
+  const c = correspond(own, payloadTypes(sdp, i));
+  if (plan && !c.codecAnswered) return transcoded(so, plan, sdp, i);
   if (c.pairs.length === 0) throw new MediaEngineError('answer-mismatch', `stream ${i}: no offered codec answered`);
   const maps = payloadMaps(c);
   return {

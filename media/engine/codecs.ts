@@ -45,8 +45,10 @@ export function sameCodec(a: PayloadType, b: PayloadType): boolean {
 export interface PayloadCorrespondence {
   /** [offerer's number, answerer's number] of every codec in the answer that the offer had. */
   readonly pairs: readonly (readonly [number, number])[];
-  /** RTP clock rate of the first (preferred) answered codec. */
+  /** RTP clock rate of the first (preferred) answered codec the offer had. */
   readonly clockRate: number;
+  /** A codec of the offer was answered, not only telephone-event or CN. */
+  readonly codecAnswered: boolean;
 }
 
 export function correspond(offered: readonly PayloadType[], answered: readonly PayloadType[]): PayloadCorrespondence {
@@ -55,8 +57,10 @@ export function correspond(offered: readonly PayloadType[], answered: readonly P
     const o = offered.find((x) => x.payloadType === a.payloadType && sameCodec(x, a)) ?? offered.find((x) => sameCodec(x, a));
     if (o && !pairs.some(([op]) => op === o.payloadType)) pairs.push([o.payloadType, a.payloadType]);
   }
-  const first = answered.find((a) => !isAuxiliary(a) && a.clockRate !== undefined);
-  return { pairs, clockRate: first?.clockRate ?? 8000 };
+  const paired = answered.filter((a) => !isAuxiliary(a) && pairs.some(([, ap]) => ap === a.payloadType));
+  // An answered codec the offer did not have (an answerer's mistake) says nothing of the clock.
+  const first = paired.find((a) => a.clockRate !== undefined) ?? answered.find((a) => !isAuxiliary(a) && a.clockRate !== undefined);
+  return { pairs, clockRate: first?.clockRate ?? 8000, codecAnswered: paired.length > 0 };
 }
 
 /**

@@ -31,7 +31,7 @@ import { applyCodecPolicy } from './codecs';
 import type { Call, LegIndex, RemoteMedia, StreamOffer, StreamState } from './call';
 import { MediaEngineError } from './errors';
 import { canonicalAddress, setRtcpMux, stripBundle, stripDtls, stripIce, stripSourceAttributes, stripZrtpHash } from './sdp-edit';
-import { planTranscoding, type TranscodePlan } from './transcoding';
+import { appendTranscodable, planTranscoding, type TranscodePlan } from './transcoding';
 import type { OfferFlags } from './types';
 
 /** a=ptime as a transcoder frame (whole ms, 10–120), else 20 ms. */
@@ -106,14 +106,18 @@ export async function handleOffer(ctx: EngineContext, call: Call, offerer: LegIn
     const plan = classify(sdp, i, flags, ctx);
     let transcode: TranscodePlan | undefined;
     if (!plan.disabled) {
+      // Never for media end to end: the engine cannot read it, and direct media never reaches it.
+      const terminated = !plan.passThrough && !plan.direct;
       try {
         applyCodecPolicy(out, i, flags.codecs);
       } catch (e) {
-        // No allowed codec offered: transcode when allowed, possible, and the media is not end to end.
-        const allowed = e instanceof MediaEngineError && e.code === 'transcoding-unavailable' && !plan.passThrough && !plan.direct;
+        // No allowed codec offered: transcode when allowed and possible.
+        const allowed = e instanceof MediaEngineError && e.code === 'transcoding-unavailable' && terminated;
         transcode = allowed ? planTranscoding(sdp, out, i, flags.codecs!) : undefined;
         if (!transcode) throw e;
       }
+      // Codecs the offer lacks, after its own: used only if the answer picks one (transcoding.ts).
+      if (!transcode && terminated && flags.codecs?.append) transcode = appendTranscodable(sdp, out, i, flags.codecs);
     }
     return { ...plan, mediaType: m.type, transcode };
   });

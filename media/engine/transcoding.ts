@@ -1,9 +1,16 @@
 /**
- * Transcoding when the legs share no codec (issue "media plane" §6), on the SDP side: the offer to
- * the other leg lists the allowed codecs media/codecs can produce, the answer to the offering leg
- * names the one codec of its own offer the engine will speak to it, and the relay gets a
- * transcoder per direction (media/relay/leg.ts). Only when the policy allows it (codecs.transcode)
- * and no allowed codec was offered: a common codec is always preferred.
+ * Transcoding (issue "media plane" §6), on the SDP side: the offer to the other leg lists codecs
+ * media/codecs can produce, the answer to the offering leg names the one codec of its own offer the
+ * engine will speak to it, and the relay gets a transcoder per direction (media/relay/leg.ts).
+ * Two ways in, by the offer's CodecPolicy (types.ts):
+ * - 'required' (codecs.transcode): no allowed codec was offered, so the other leg is offered only
+ *   the allowed codecs the engine can produce;
+ * - 'appended' (codecs.append): the other leg gets the offer's own codecs first, then the
+ *   transcodable ones it lacks. An answer that picks one of the offerer's codecs is relayed as
+ *   today (answer.ts); only an answer that picks an appended one is transcoded.
+ * The engine speaks to the offerer its first transcodable codec on the answered codec's clock rate
+ * when it offered one (PCMA ↔ PCMU is a table lookup, no resampling, and CN can pass), else its
+ * first transcodable codec.
  *
  * Carried through the transcoder, in its output stream (media/relay/transcode.ts):
  * - RFC 4733 telephone-event, when the offerer offered it: the other leg is offered one per clock
@@ -37,20 +44,24 @@ export interface OffererPayload {
 }
 
 export interface TranscodePlan {
-  /** What the engine speaks to the offering leg: a codec of its offer. */
-  readonly offerer: TranscodeCodec;
-  /** Its rtpmap and fmtp lines, as offered, for the answer. */
-  readonly offererRtp: SdpMedia['rtp'][number];
-  readonly offererFmtp: SdpMedia['fmtp'][number] | undefined;
-  /** What the other leg is offered, in order. */
+  /** See the top of this file: 'required' transcodes whatever is answered, 'appended' only an appended codec. */
+  readonly mode: 'required' | 'appended';
+  /** The offerer's codecs media/codecs supports, in its order: the engine speaks one of them to it. */
+  readonly offererCodecs: readonly OffererPayload[];
+  /** What the other leg is offered for transcoding, in order. */
   readonly offered: readonly TranscodeCodec[];
-  /** The offerer's telephone-event (on its codec's clock when it offered that one). */
-  readonly offererEvent: OffererPayload | undefined;
+  /** The offerer's telephone-events, the first of each clock rate, in its order. */
+  readonly offererEvents: readonly OffererPayload[];
   /** telephone-event offered to the other leg, one per clock rate of `offered`. */
   readonly events: readonly TranscodeCodec[];
   /** The offerer's CN/8000 and the CN offered to the other leg, when CN can pass. */
   readonly offererCn: OffererPayload | undefined;
   readonly cn: TranscodeCodec | undefined;
+  /**
+   * Payload types of the other leg's offer that the offerer did not offer: only a transcoder speaks
+   * them, so they never take part in relaying as is ('appended').
+   */
+  readonly added: readonly number[];
 }
 
 /** The codecs media/codecs can create (its SUPPORTED_CODECS), with the payload type we offer each with. */
@@ -67,72 +78,140 @@ function transcodable(p: PayloadType): (typeof TRANSCODABLE)[number] | undefined
   return TRANSCODABLE.find((t) => t.name.toLowerCase() === name && t.clockRate === p.clockRate && t.channels === (p.channels ?? 1));
 }
 
+const byName = (name: string): (typeof TRANSCODABLE)[number] | undefined => TRANSCODABLE.find((c) => c.name.toLowerCase() === name.toLowerCase());
 const isEvent = (p: PayloadType): boolean => p.encodingName?.toLowerCase() === 'telephone-event' && p.clockRate !== undefined;
 const isCn8000 = (p: PayloadType): boolean => p.encodingName?.toLowerCase() === 'cn' && p.clockRate === 8000;
 
-/**
- * When `policy` allows transcoding: rewrites stream `index` of `out` (the copy going to the other
- * leg) to offer the allowed transcodable codecs, with telephone-event and CN as above, and returns
- * the plan; undefined when either side has no codec media/codecs supports.
- */
-export function planTranscoding(offer: SdpSession, out: SdpSession, index: number, policy: CodecPolicy): TranscodePlan | undefined {
+/** What the offerer can be spoken to with: its transcodable codecs, telephone-events and CN/8000. */
+interface OffererSide {
+  readonly codecs: OffererPayload[];
+  readonly events: OffererPayload[];
+  readonly cn: OffererPayload | undefined;
+}
+
+function offererSide(offer: SdpSession, index: number): OffererSide {
   const m = offer.media[index]!;
-  const all = payloadTypes(offer, index);
-  const own = all.find((p) => transcodable(p) !== undefined);
-  if (!own) return undefined;
-  const ownCodec = transcodable(own)!;
-  const offered: TranscodeCodec[] = [];
-  let dynamic = 96;
-  for (const name of policy.allow ?? []) {
-    const t = TRANSCODABLE.find((c) => c.name.toLowerCase() === name.toLowerCase());
-    if (!t || offered.some((o) => o.name === t.name)) continue;
-    offered.push({ name: t.name, clockRate: t.clockRate, channels: t.channels, payloadType: t.staticPt ?? dynamic++ });
-  }
-  if (offered.length === 0) return undefined;
-  const lines = (p: PayloadType, codec: TranscodeCodec): OffererPayload => ({
-    codec,
+  const lines = (p: PayloadType, codec: Omit<TranscodeCodec, 'payloadType'>): OffererPayload => ({
+    codec: { name: codec.name, clockRate: codec.clockRate, channels: codec.channels, payloadType: p.payloadType },
     rtp: m.rtp.find((r) => Number(r.payload) === p.payloadType) ?? { payload: p.payloadType, codec: codec.name, rate: codec.clockRate },
     fmtp: m.fmtp.find((f) => Number(f.payload) === p.payloadType),
   });
-  const aux = (p: PayloadType | undefined): OffererPayload | undefined =>
-    p && lines(p, { name: p.encodingName!, clockRate: p.clockRate!, channels: 1, payloadType: p.payloadType });
-  const offererEvent = aux(all.find((p) => isEvent(p) && p.clockRate === ownCodec.clockRate) ?? all.find(isEvent));
-  const used = new Set(offered.map((c) => c.payloadType));
-  const events: TranscodeCodec[] = [];
-  if (offererEvent) {
-    for (const rate of new Set(offered.map((c) => c.clockRate))) {
-      const pt = rate === 8000 && !used.has(EVENT_PT_8000) ? EVENT_PT_8000 : freeDynamic(used);
-      used.add(pt);
-      events.push({ name: 'telephone-event', clockRate: rate, channels: 1, payloadType: pt });
-    }
-  }
-  const offererCn = ownCodec.clockRate === 8000 && offered.some((c) => c.clockRate === 8000) ? aux(all.find(isCn8000)) : undefined;
-  const cn: TranscodeCodec | undefined = offererCn && { name: 'CN', clockRate: 8000, channels: 1, payloadType: CN_PT };
-
-  const o = out.media[index]!;
-  const sent = [...offered, ...events, ...(cn ? [cn] : [])];
-  o.payloads = sent.map((c) => c.payloadType).join(' ');
-  o.rtp = sent.map((c) => ({ payload: c.payloadType, codec: c.name, rate: c.clockRate, ...(c.channels > 1 ? { encoding: c.channels } : {}) }));
-  // The events the offerer can receive are the ones the other leg may send (RFC 4733 §2.4.1).
-  const eventsFmtp = offererEvent?.fmtp?.config;
-  o.fmtp = eventsFmtp === undefined ? [] : events.map((e) => ({ payload: e.payloadType, config: eventsFmtp }));
-  delete o.rtcpFb;
-  dropOpaqueCodecLines(o);
+  const aux = (p: PayloadType): OffererPayload => lines(p, { name: p.encodingName!, clockRate: p.clockRate!, channels: 1 });
+  const all = payloadTypes(offer, index);
+  const events: OffererPayload[] = [];
+  for (const p of all.filter(isEvent)) if (!events.some((e) => e.codec.clockRate === p.clockRate)) events.push(aux(p));
+  const cn = all.find(isCn8000);
   return {
-    offerer: { name: ownCodec.name, clockRate: ownCodec.clockRate, channels: ownCodec.channels, payloadType: own.payloadType },
-    offererRtp: lines(own, { ...ownCodec, payloadType: own.payloadType }).rtp,
-    offererFmtp: m.fmtp.find((f) => Number(f.payload) === own.payloadType),
-    offered,
-    offererEvent,
+    codecs: all.filter((p) => transcodable(p) !== undefined).map((p) => lines(p, transcodable(p)!)),
     events,
-    offererCn,
-    cn,
+    cn: cn && aux(cn),
   };
 }
 
-function freeDynamic(used: ReadonlySet<number>): number {
+/** CN can pass only between 8000 Hz codecs (see the top of this file). */
+const cnCanPass = (o: OffererSide, offered: readonly TranscodeCodec[]): boolean =>
+  o.cn !== undefined && o.codecs.some((c) => c.codec.clockRate === 8000) && offered.some((c) => c.clockRate === 8000);
+
+/** The events the offerer can receive are the ones the other leg may send (RFC 4733 §2.4.1). */
+function eventsFmtp(o: OffererSide): string | undefined {
+  const first = o.events.find((e) => e.codec.clockRate === o.codecs[0]?.codec.clockRate) ?? o.events[0];
+  return first?.fmtp?.config === undefined ? undefined : String(first.fmtp.config);
+}
+
+function freeDynamic(used: ReadonlySet<number>): number | undefined {
   for (let pt = 96; pt < 128; pt++) if (!used.has(pt)) return pt;
-  return 127; // unreachable: at most a handful are used
+  return undefined;
+}
+
+const rtpLine = (c: TranscodeCodec): SdpMedia['rtp'][number] => ({ payload: c.payloadType, codec: c.name, rate: c.clockRate, ...(c.channels > 1 ? { encoding: c.channels } : {}) });
+
+/**
+ * The codecs of `names` the engine can produce, numbered around `used` (static numbers when free);
+ * `skip` says which ones not to offer.
+ */
+function transcodedCodecs(names: readonly string[], used: Set<number>, skip: (t: (typeof TRANSCODABLE)[number]) => boolean): TranscodeCodec[] {
+  const offered: TranscodeCodec[] = [];
+  for (const name of names) {
+    const t = byName(name);
+    if (!t || offered.some((o) => o.name === t.name) || skip(t)) continue;
+    const pt = t.staticPt !== undefined && !used.has(t.staticPt) ? t.staticPt : freeDynamic(used);
+    if (pt === undefined) continue;
+    used.add(pt);
+    offered.push({ name: t.name, clockRate: t.clockRate, channels: t.channels, payloadType: pt });
+  }
+  return offered;
+}
+
+/** A telephone-event per clock rate of `offered`: `existing` when it has that rate, else a new number. */
+function eventsFor(offered: readonly TranscodeCodec[], used: Set<number>, existing: (rate: number) => number | undefined): TranscodeCodec[] {
+  const events: TranscodeCodec[] = [];
+  for (const rate of new Set(offered.map((c) => c.clockRate))) {
+    const pt = existing(rate) ?? (rate === 8000 && !used.has(EVENT_PT_8000) ? EVENT_PT_8000 : freeDynamic(used));
+    if (pt === undefined) continue;
+    used.add(pt);
+    events.push({ name: 'telephone-event', clockRate: rate, channels: 1, payloadType: pt });
+  }
+  return events;
+}
+
+/**
+ * 'required': rewrites stream `index` of `out` (the copy going to the other leg) to offer the
+ * allowed transcodable codecs, with telephone-event and CN as above, and returns the plan;
+ * undefined when either side has no codec media/codecs supports.
+ */
+export function planTranscoding(offer: SdpSession, out: SdpSession, index: number, policy: CodecPolicy): TranscodePlan | undefined {
+  const o = offererSide(offer, index);
+  if (o.codecs.length === 0) return undefined;
+  const used = new Set<number>();
+  const offered = transcodedCodecs(policy.allow ?? [], used, () => false);
+  if (offered.length === 0) return undefined;
+  const events = o.events.length > 0 ? eventsFor(offered, used, () => undefined) : [];
+  const cn: TranscodeCodec | undefined = cnCanPass(o, offered) ? { name: 'CN', clockRate: 8000, channels: 1, payloadType: CN_PT } : undefined;
+
+  const m = out.media[index]!;
+  const sent = [...offered, ...events, ...(cn ? [cn] : [])];
+  m.payloads = sent.map((c) => c.payloadType).join(' ');
+  m.rtp = sent.map(rtpLine);
+  const fmtp = eventsFmtp(o);
+  m.fmtp = fmtp === undefined ? [] : events.map((e) => ({ payload: e.payloadType, config: fmtp }));
+  delete m.rtcpFb;
+  dropOpaqueCodecLines(m);
+  return { mode: 'required', offererCodecs: o.codecs, offered, offererEvents: o.events, events, offererCn: cn && o.cn, cn, added: sent.map((c) => c.payloadType) };
+}
+
+/**
+ * 'appended': adds to stream `index` of `out` (the offer after the codec policy's filter) the codecs
+ * of `policy.append` it lacks, allowed and transcodable, after its own codecs, and telephone-event
+ * for their clock rates when the offerer has none on it; returns the plan, or undefined (nothing
+ * appended) when the offerer has no transcodable codec or lacks none of them.
+ */
+export function appendTranscodable(offer: SdpSession, out: SdpSession, index: number, policy: CodecPolicy): TranscodePlan | undefined {
+  const o = offererSide(offer, index);
+  if (o.codecs.length === 0 || !policy.append) return undefined;
+  const kept = payloadTypes(out, index);
+  const allow = policy.allow?.map((n) => n.toLowerCase());
+  const used = new Set(kept.map((p) => p.payloadType));
+  const offered = transcodedCodecs(policy.append, used, (t) =>
+    kept.some((p) => transcodable(p) === t) || (allow !== undefined && !allow.includes(t.name.toLowerCase())));
+  if (offered.length === 0) return undefined;
+  const keptEvent = (rate: number): number | undefined => kept.find((p) => isEvent(p) && p.clockRate === rate)?.payloadType;
+  const events = o.events.length > 0 ? eventsFor(offered, used, keptEvent) : [];
+  const keptCn = kept.find(isCn8000);
+  const cn: TranscodeCodec | undefined = cnCanPass(o, offered) && keptCn ? { name: 'CN', clockRate: 8000, channels: 1, payloadType: keptCn.payloadType } : undefined;
+
+  const m = out.media[index]!;
+  const newEvents = events.filter((e) => keptEvent(e.clockRate) === undefined);
+  const keptCodecs = kept.filter((p) => !isEvent(p) && p.encodingName?.toLowerCase() !== 'cn').map((p) => p.payloadType);
+  const keptAux = kept.map((p) => p.payloadType).filter((pt) => !keptCodecs.includes(pt));
+  // After the offerer's own codecs: an answerer that follows the offer's preference (RFC 3264 §6.1) picks a common one.
+  const order = [...keptCodecs, ...offered.map((c) => c.payloadType), ...keptAux, ...newEvents.map((e) => e.payloadType)];
+  const rank = (payload: number | string): number => order.indexOf(Number(payload));
+  m.payloads = order.join(' ');
+  m.rtp = [...m.rtp, ...offered.map(rtpLine), ...newEvents.map(rtpLine)].sort((x, y) => rank(x.payload) - rank(y.payload));
+  const fmtp = eventsFmtp(o);
+  if (fmtp !== undefined) m.fmtp = [...m.fmtp, ...newEvents.map((e) => ({ payload: e.payloadType, config: fmtp }))].sort((x, y) => rank(x.payload) - rank(y.payload));
+  const added = [...offered, ...newEvents].map((c) => c.payloadType);
+  return { mode: 'appended', offererCodecs: o.codecs, offered, offererEvents: o.events, events, offererCn: cn && o.cn, cn, added };
 }
 
 /** The codec of the answer that answers our transcoding offer, or undefined. */
@@ -166,15 +245,18 @@ export interface TranscodeSettlement {
 export function settleTranscoding(answer: SdpSession, index: number, plan: TranscodePlan, ptimeMs: number): TranscodeSettlement | undefined {
   const x = answeredCodec(answer, index, plan);
   if (!x) return undefined;
-  const y = plan.offerer;
+  const own = plan.offererCodecs.find((c) => c.codec.clockRate === x.clockRate) ?? plan.offererCodecs[0]!;
+  const y = own.codec;
   const answered = payloadTypes(answer, index);
   const offeredX = plan.offered.find((o) => o.name === x.name)!;
   // The answer's telephone-event: one we offered, preferably on the answered codec's clock.
   const eventOf = (p: PayloadType): TranscodeCodec | undefined => (isEvent(p) ? plan.events.find((e) => e.clockRate === p.clockRate) : undefined);
   const ae = answered.find((p) => eventOf(p) !== undefined && p.clockRate === x.clockRate) ?? answered.find((p) => eventOf(p) !== undefined);
-  const oe = plan.offererEvent?.codec;
+  // The offerer's, preferably on the clock of the codec we speak to it.
+  const offererEvent = plan.offererEvents.find((e) => e.codec.clockRate === y.clockRate) ?? plan.offererEvents[0];
+  const oe = offererEvent?.codec;
   const events = ae !== undefined && oe !== undefined;
-  const acn = plan.cn && x.clockRate === 8000 ? answered.find(isCn8000) : undefined;
+  const acn = plan.cn && x.clockRate === 8000 && y.clockRate === 8000 ? answered.find(isCn8000) : undefined;
   const ocn = plan.offererCn?.codec;
   const cn = acn !== undefined && ocn !== undefined;
 
@@ -191,7 +273,7 @@ export function settleTranscoding(answer: SdpSession, index: number, plan: Trans
   }
   if (cn) {
     add(fromOfferer, ocn.payloadType, acn.payloadType);
-    add(fromAnswerer, CN_PT, ocn.payloadType);
+    add(fromAnswerer, plan.cn!.payloadType, ocn.payloadType);
   }
   // Then the answer's own numbers, where they mean nothing else.
   add(fromAnswerer, x.payloadType, y.payloadType);
@@ -223,10 +305,10 @@ export function settleTranscoding(answer: SdpSession, index: number, plan: Trans
       ...(cn ? { cnPt: ocn.payloadType } : {}),
     },
     edit: (m) => {
-      const rtp = [plan.offererRtp];
-      const fmtp = plan.offererFmtp ? [plan.offererFmtp] : [];
+      const rtp = [own.rtp];
+      const fmtp = own.fmtp ? [own.fmtp] : [];
       if (events) {
-        rtp.push(plan.offererEvent!.rtp);
+        rtp.push(offererEvent!.rtp);
         // The events the answerer takes (absent: 0-15, RFC 4733 §2.4.1), under the offerer's number.
         if (ae.fmtp !== undefined) fmtp.push({ payload: oe.payloadType, config: ae.fmtp });
       }

@@ -41,6 +41,17 @@ export interface CodecPolicy {
    * always preferred. Not for pass-through or direct media.
    */
   readonly transcode?: boolean;
+  /**
+   * Codecs the engine can transcode to ('PCMU', 'PCMA', 'opus'; other names are ignored), offered
+   * to the other leg in this order AFTER the offered ones, each only when the offer lacks it (and
+   * `allow`, when given, allows it), so that an answerer following the offer's preference picks a
+   * common codec (a B2BUA's user ↔ user calls). The answer decides: one of the offerer's codecs is
+   * relayed as is; an appended one is transcoded to the offerer's first transcodable codec on the
+   * same clock rate, else its first (media/engine/transcoding.ts, telephone-event and CN included).
+   * Nothing is appended when the offerer has no transcodable codec, nor for pass-through or direct
+   * media. When no allowed codec is offered at all, `transcode` decides as above.
+   */
+  readonly append?: readonly string[];
 }
 
 /**
