@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { startTestGateway, type TestGateway } from '../helpers/in-process-gateway';
-import { Capture, clientAccount, Linphone, Phone, registered, settledFile, toneOf } from './calls-harness';
+import { Capture, Phone, registeredPhone, settledFile, toneOf } from './calls-harness';
+import { Linphonec } from './peers/linphone';
 
 const PASSWORDS = { alice: 'Wonderland-Key-81', bob: 'Builder-Tool-Box-22' } as const;
 
@@ -28,12 +29,8 @@ describe('Calls with real peers: end-to-end keys and certificate checks (issue 5
 
   const phone = async (name: keyof typeof PASSWORDS, tone: number, mediaenc: string): Promise<Phone> => {
     const r = ranges[name];
-    const p = await Phone.start({
-      name, tone, rtpPorts: `${r.lo}-${r.hi}`,
-      account: clientAccount({ user: name, password: PASSWORDS[name], gatewayPort: t.port('TLS'), mediaenc, codecs: 'PCMU' }),
-    });
+    const p = await registeredPhone(t, { user: name, password: PASSWORDS[name], tone, rtpPorts: `${r.lo}-${r.hi}`, mediaenc, codecs: 'PCMU' });
     phones.push(p);
-    await registered(t, name, 10_000);
     return p;
   };
 
@@ -93,9 +90,9 @@ describe('Calls with real peers: end-to-end keys and certificate checks (issue 5
 
   it('8: linphonec, verifying the gateway certificate, calls baresip through the gateway', async () => {
     const bob = await phone('bob', 440, 'srtp-mand');
-    const linphone = Linphone.start({
+    const linphone = Linphonec.start({
       user: 'alice', password: PASSWORDS.alice, realm: t.config.sip.realm, domain: '127.0.0.1', gatewayPort: t.port('TLS'),
-      rootCaPem: t.tls.cert.toString(), rtpPorts: `${ranges.alice.lo}-${ranges.alice.hi}`,
+      rootCaPem: t.tls.cert.toString(), rtpPorts: `${ranges.alice.lo}-${ranges.alice.hi}`, srtp: true,
     });
     try {
       assert.ok(await linphone.waitRegistered(15_000), `linphonec did not register:\n${linphone.log()}`);

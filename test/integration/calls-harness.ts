@@ -1,16 +1,16 @@
 /**
  * Real peers for the calls tests (work/shared/PEERS.md recipes): baresip 1.0 as a secure client of
- * the gateway (TLS, digest, SDES or DTLS-SRTP, ausine tone, sndfile recording, ctrl_tcp control)
- * or as the PBX stand-in (plain UDP/RTP, auto-answer); the gateway in this process with its trunks
- * pointing at the stand-in; sox and tshark checks. Every wait is bounded; `stop()` kills.
+ * the gateway (TLS, digest, SDES or DTLS-SRTP, ausine tone, sndfile recording, ctrl_tcp control;
+ * test/helpers/baresip.ts drives it) or as the PBX stand-in (plain UDP/RTP, auto-answer); linphonec
+ * is test/integration/peers/linphone.ts; sox and tshark checks. Every wait is bounded; `stop()` kills.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { BaresipProcess } from '../helpers/baresip';
+import type { TestGateway } from '../helpers/in-process-gateway';
+import { accountLine } from './peers/baresip';
 
 export interface PhoneOptions {
   readonly name: string;
@@ -23,11 +23,9 @@ export interface PhoneOptions {
   readonly extra?: readonly string[];
 }
 
-/** A TLS client of the gateway. */
+/** A TLS client of the gateway (RFC 5626 outbound, digest) that places and takes calls. */
 export function clientAccount(o: { user: string; password: string; gatewayPort: number; mediaenc: string; codecs: string; answer?: 'auto' | 'manual' }): () => string {
-  const gw = `127.0.0.1:${o.gatewayPort}`;
-  return () => `<sip:${o.user}@${gw};transport=tls>;auth_pass=${o.password};outbound="sip:${gw};transport=tls";regint=600;sipnat=outbound;` +
-    `answermode=${o.answer ?? 'auto'};mediaenc=${o.mediaenc};audio_codecs=${o.codecs}`;
+  return () => `${accountLine(o)};answermode=${o.answer ?? 'auto'};mediaenc=${o.mediaenc};audio_codecs=${o.codecs}`;
 }
 
 /**
@@ -38,188 +36,31 @@ export function pbxAccount(number: string, codecs = 'PCMA,PCMU'): (sipPort: numb
   return (sipPort) => `<sip:${number}@127.0.0.1:${sipPort}>;regint=0;answermode=auto;audio_codecs=${codecs}`;
 }
 
-/**
- * baresip listens on sip_listen's port for UDP and TCP and on the next one for TLS: all must be free.
- * Picked below the kernel's ephemeral range (32768+), where other programs' outgoing connections
- * cannot take the port between our check and baresip's bind.
- */
-export async function freeSipPort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 21000 + randomInt(0, 4000) * 2;
-    if ((await tcpFree(port)) && (await tcpFree(port + 1)) && (await udpFree(port))) return port;
+/** A baresip phone: its ctrl_tcp events, its recordings, its log. */
+export class Phone extends BaresipProcess {
+  static start(o: PhoneOptions): Promise<Phone> {
+    return Phone.launch(o, (...spawned) => new Phone(o, ...spawned));
   }
-  throw new Error('no free SIP port pair for baresip');
+
+  /** The end of what baresip printed (for failure messages and the checks of the calls tests). */
+  override log(): string {
+    return super.log().slice(-4000);
+  }
 }
 
-/** A TCP port below the ephemeral range (for ctrl_tcp). */
-export async function freeLowPort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 29000 + randomInt(0, 3000);
-    if (await tcpFree(port)) return port;
+/** A phone of `user` registered at `t` as a TLS client (clientAccount); resolves once its binding is reachable. */
+export async function registeredPhone(
+  t: TestGateway,
+  o: { user: string; password: string; tone: number; rtpPorts: string; mediaenc: string; codecs: string; answer?: 'auto' | 'manual' },
+): Promise<Phone> {
+  const p = await Phone.start({ name: o.user, tone: o.tone, rtpPorts: o.rtpPorts, account: clientAccount({ ...o, gatewayPort: t.port('TLS') }) });
+  try {
+    await registered(t, o.user, 10_000);
+  } catch (err) {
+    await p.stop();
+    throw err;
   }
-  throw new Error('no free TCP port');
-}
-
-const tcpFree = (port: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  const udpFree = (port: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const s = dgram.createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-
-export class Phone {
-  private output = '';
-  private ctrl: net.Socket | undefined;
-  private ctrlBuffer = '';
-  readonly events: Array<{ type: string; param?: string }> = [];
-  private listeners: Array<() => void> = [];
-
-  private constructor(
-    readonly name: string,
-    readonly dir: string,
-    readonly sipPort: number,
-    private readonly child: ChildProcess,
-  ) {}
-
-  /** Starts baresip; a port taken meanwhile (another program's bind) is retried with new ports. */
-  static async start(o: PhoneOptions): Promise<Phone> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await Phone.startOnce(o);
-      } catch (err) {
-        if (attempt >= 3 || !String(err).includes('Address already in use')) throw err;
-      }
-    }
-  }
-
-  private static async startOnce(o: PhoneOptions): Promise<Phone> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cg-call-${o.name}-`));
-    fs.mkdirSync(path.join(dir, 'rec'));
-    const sipPort = await freeSipPort();
-    const ctrlPort = await freeLowPort();
-    const modules = ['opus.so', 'g711.so', 'g722.so', 'sndfile.so', 'aufile.so', 'ausine.so', 'srtp.so', 'dtls_srtp.so', 'uuid.so'];
-    fs.writeFileSync(path.join(dir, 'config'), [
-      'poll_method epoll',
-      `sip_listen 127.0.0.1:${sipPort}`,
-      'net_interface 127.0.0.1',
-      'module_path /usr/lib/baresip/modules',
-      `audio_source ausine,${o.tone}`,
-      'audio_player aufile,/dev/null',
-      'ausrc_srate 48000',
-      'ausrc_channels 2',
-      `snd_path ${path.join(dir, 'rec')}`,
-      `rtp_ports ${o.rtpPorts}`,
-      'statmode_default off',
-      ...modules.map((m) => `module ${m}`),
-      'module_app account.so',
-      'module_app ctrl_tcp.so',
-      'module_app menu.so',
-      `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
-      ...(o.extra ?? []),
-      '',
-    ].join('\n'));
-    fs.writeFileSync(path.join(dir, 'accounts'), `${o.account(sipPort)}\n`);
-    fs.writeFileSync(path.join(dir, 'contacts'), '');
-    const child = spawn('baresip', ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const p = new Phone(o.name, dir, sipPort, child);
-    child.stdout?.on('data', (d: Buffer) => (p.output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (p.output += d.toString()));
-    const deadline = Date.now() + 10_000;
-    while (p.ctrl === undefined) {
-      try {
-        p.ctrl = await new Promise<net.Socket>((resolve, reject) => {
-          const s = net.connect({ host: '127.0.0.1', port: ctrlPort }, () => resolve(s));
-          s.once('error', reject);
-        });
-      } catch {
-        if (Date.now() > deadline || child.exitCode !== null) {
-          if (child.exitCode === null) child.kill('SIGKILL');
-          fs.rmSync(dir, { recursive: true, force: true });
-          throw new Error(`baresip ${o.name} did not start:\n${p.output}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    p.ctrl.on('error', () => undefined);
-    p.ctrl.on('data', (d: Buffer) => p.onCtrl(d.toString()));
-    return p;
-  }
-
-  log(): string {
-    return this.output.slice(-4000);
-  }
-
-  command(command: string, params = ''): void {
-    const body = JSON.stringify({ command, params, token: randomBytes(4).toString('hex') });
-    this.ctrl?.write(`${Buffer.byteLength(body)}:${body},`);
-  }
-
-  /** The first event of `type` (seen already or to come) within `ms`. */
-  waitEvent(type: string, ms: number, match: (param: string) => boolean = () => true): Promise<{ type: string; param?: string }> {
-    const find = (): { type: string; param?: string } | undefined => this.events.find((e) => e.type === type && match(e.param ?? ''));
-    const seen = find();
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const l = (): void => {
-        const e = find();
-        if (!e) return;
-        clearTimeout(t);
-        this.listeners = this.listeners.filter((x) => x !== l);
-        resolve(e);
-      };
-      const t = setTimeout(() => {
-        this.listeners = this.listeners.filter((x) => x !== l);
-        reject(new Error(`${this.name}: no ${type} within ${ms} ms; events ${this.events.map((e) => e.type).join(',')}\n${this.log()}`));
-      }, ms);
-      this.listeners.push(l);
-    });
-  }
-
-  /** The decoded-audio recording of the last call (what this phone received), once finalised. */
-  received(): string | undefined {
-    const files = fs.readdirSync(path.join(this.dir, 'rec')).filter((n) => n.endsWith('-dec.wav'));
-    const f = files.sort().at(-1);
-    return f && path.join(this.dir, 'rec', f);
-  }
-
-  async stop(): Promise<void> {
-    this.command('quit');
-    this.ctrl?.destroy();
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private onCtrl(text: string): void {
-    this.ctrlBuffer += text;
-    for (let guard = 0; guard < 1000; guard++) {
-      const colon = this.ctrlBuffer.indexOf(':');
-      if (colon < 0 || colon > 10) return;
-      const len = Number(this.ctrlBuffer.slice(0, colon));
-      if (!Number.isInteger(len) || Buffer.byteLength(this.ctrlBuffer) < colon + 2 + len) return;
-      const body = Buffer.from(this.ctrlBuffer).subarray(colon + 1, colon + 1 + len).toString();
-      this.ctrlBuffer = Buffer.from(this.ctrlBuffer).subarray(colon + 2 + len).toString();
-      try {
-        const m = JSON.parse(body) as { event?: boolean; type?: string; param?: string };
-        if (m.event === true && typeof m.type === 'string') {
-          this.events.push({ type: m.type, ...(m.param !== undefined && { param: m.param }) });
-          for (const l of [...this.listeners]) l();
-        }
-      } catch {
-        // not JSON
-      }
-    }
-  }
+  return p;
 }
 
 /** Waits until `user` has `count` reachable bindings at the gateway (REGISTER_OK may fire before ctrl_tcp is connected). */
@@ -299,77 +140,5 @@ export class Capture {
 
   remove(): void {
     fs.rmSync(path.dirname(this.file), { recursive: true, force: true });
-  }
-}
-
-export interface LinphoneOptions {
-  user: string;
-  password: string;
-  realm: string;
-  domain: string;
-  gatewayPort: number;
-  /** PEM the client trusts (the gateway's self-signed certificate). */
-  rootCaPem: string;
-  rtpPorts: string;
-}
-
-/**
- * linphonec (Debian linphone-cli 5.1) verifying the server certificate (test/integration/peers/
- * linphone.ts recipe), with SDES-SRTP mandatory and a tone file as its microphone (`play`).
- */
-export class Linphone {
-  private output = '';
-
-  private constructor(readonly home: string, private readonly child: ChildProcess) {}
-
-  static start(o: LinphoneOptions): Linphone {
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-call-linphone-'));
-    fs.mkdirSync(path.join(home, '.local', 'share', 'linphone'), { recursive: true });
-    const ca = path.join(home, 'root-ca.pem');
-    fs.writeFileSync(ca, o.rootCaPem);
-    const rc = path.join(home, 'linphonerc');
-    fs.writeFileSync(rc, [
-      '[sip]', 'sip_port=-1', 'sip_tcp_port=-1', 'sip_tls_port=-1', 'default_proxy=0', `root_ca=${ca}`,
-      'verify_server_certs=1', 'verify_server_cn=1', 'media_encryption=srtp', 'media_encryption_mandatory=1', '',
-      '[rtp]', `audio_rtp_port=${o.rtpPorts}`, '',
-      '[auth_info_0]', `username=${o.user}`, `passwd=${o.password}`, `realm=${o.realm}`, `domain=${o.domain}`, '',
-      '[proxy_0]', `reg_proxy=<sip:127.0.0.1:${o.gatewayPort};transport=tls>`, `reg_identity=sip:${o.user}@${o.domain}`,
-      'reg_expires=600', 'reg_sendregister=1', 'publish=0', '',
-    ].join('\n'));
-    const child = spawn('linphonec', ['-c', rc, '-d', '0'], { env: { ...process.env, HOME: home }, stdio: ['pipe', 'pipe', 'pipe'] });
-    const l = new Linphone(home, child);
-    child.stdout?.on('data', (d: Buffer) => (l.output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (l.output += d.toString()));
-    return l;
-  }
-
-  log(): string {
-    return this.output.slice(-4000);
-  }
-
-  command(line: string): void {
-    this.child.stdin?.write(`${line}\n`);
-  }
-
-  async waitRegistered(ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const mark = this.output.length;
-      this.command('status register');
-      await new Promise((r) => setTimeout(r, 500));
-      if (/registered, identity=/.test(this.output.slice(mark))) return true;
-    }
-    return false;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-      this.command('quit');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    fs.rmSync(this.home, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { CallEnd } from '../../gateway/b2bua';
 import { startTestGateway, type TestGateway } from '../helpers/in-process-gateway';
-import { clientAccount, Phone, registered, settledFile, toneOf } from './calls-harness';
+import { Phone, registered, registeredPhone, settledFile, toneOf } from './calls-harness';
 
 const PASSWORDS = { alice: 'Wonderland-Key-81', bob: 'Builder-Tool-Box-22' } as const;
 
@@ -18,14 +18,10 @@ describe('Calls with real peers: on-net over TLS and SRTP (issue 5 tests 1, 5, 7
   const phone = async (name: keyof typeof PASSWORDS, tone: number, o: { codecs: string; mediaenc?: string; answer?: 'auto' | 'manual' }): Promise<Phone> => {
     const rtp = `${base}-${base + 19}`;
     base += 20;
-    const p = await Phone.start({
-      name,
-      tone,
-      rtpPorts: rtp,
-      account: clientAccount({ user: name, password: PASSWORDS[name], gatewayPort: t.port('TLS'), mediaenc: o.mediaenc ?? 'srtp-mand', codecs: o.codecs, ...(o.answer !== undefined && { answer: o.answer }) }),
+    const p = await registeredPhone(t, {
+      user: name, password: PASSWORDS[name], tone, rtpPorts: rtp, mediaenc: o.mediaenc ?? 'srtp-mand', codecs: o.codecs, ...(o.answer !== undefined && { answer: o.answer }),
     });
     phones.push(p);
-    await registered(t, name, 10_000);
     return p;
   };
 

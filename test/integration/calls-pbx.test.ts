@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import type { Call } from '../../gateway/b2bua';
 import type { CallStats } from '../../media/engine';
 import { startTestGateway, type TestGateway } from '../helpers/in-process-gateway';
-import { Capture, clientAccount, freeSipPort, pbxAccount, Phone, registered, settledFile, toneOf } from './calls-harness';
+import { freeSipPort } from '../helpers/ports';
+import { Capture, pbxAccount, Phone, registeredPhone, settledFile, toneOf } from './calls-harness';
 
 const ALICE = { user: 'alice', password: 'Wonderland-Key-81', number: '+34911000001' };
 /** The off-net number alice dials (the PBX stand-in answers it). */
@@ -26,12 +27,8 @@ describe('Calls with real peers: trunk to a PBX stand-in (issue 5 tests 2, 3, 6,
   const pbxRtp = { lo: base + 20, hi: base + 39 };
 
   const alicePhone = async (tone = 1000): Promise<Phone> => {
-    const p = await Phone.start({
-      name: 'alice', tone, rtpPorts: `${aliceRtp.lo}-${aliceRtp.hi}`,
-      account: clientAccount({ user: ALICE.user, password: ALICE.password, gatewayPort: t.port('TLS'), mediaenc: 'srtp-mand', codecs: 'PCMU' }),
-    });
+    const p = await registeredPhone(t, { user: ALICE.user, password: ALICE.password, tone, rtpPorts: `${aliceRtp.lo}-${aliceRtp.hi}`, mediaenc: 'srtp-mand', codecs: 'PCMU' });
     phones.push(p);
-    await registered(t, 'alice', 10_000);
     return p;
   };
 

@@ -5,7 +5,7 @@
  * (`chat`; it verifies the gateway's certificate) with baresip both ways.
  */
 import assert from 'node:assert/strict';
-import { BaresipPeer } from '../messaging/baresip-peer';
+import { Baresip } from './peers/baresip';
 import { startPeerGateway, type PeerGateway } from './peers/gateway';
 import { Linphonec } from './peers/linphone';
 
@@ -24,7 +24,7 @@ async function until(what: string, check: () => boolean, timeoutMs: number, log:
 describe('Integration: MESSAGE between real clients (baresip 1.0.0, linphonec 5.1)', function () {
   this.timeout(120_000);
   let pg: PeerGateway;
-  const peers: BaresipPeer[] = [];
+  const peers: Baresip[] = [];
 
   before(async () => {
     pg = await startPeerGateway(PASSWORDS);
@@ -36,8 +36,8 @@ describe('Integration: MESSAGE between real clients (baresip 1.0.0, linphonec 5.
 
   const reachable = (user: string): number => pg.gw.registrar.locate(`sip:${user}@127.0.0.1`).filter((b) => b.reachable).length;
 
-  async function peer(user: string, to: string): Promise<BaresipPeer> {
-    const p = await BaresipPeer.start({ user, password: PASSWORDS[user]!, gatewayPort: pg.tlsPort, contact: `sip:${to}@127.0.0.1` });
+  async function peer(user: string, to: string): Promise<Baresip> {
+    const p = await Baresip.start({ user, password: PASSWORDS[user]!, gatewayPort: pg.tlsPort, contact: `sip:${to}@127.0.0.1` });
     peers.push(p);
     await until(`${user} registered`, () => reachable(user) === 1, 20_000, () => p.log());
     return p;
@@ -61,7 +61,7 @@ describe('Integration: MESSAGE between real clients (baresip 1.0.0, linphonec 5.
     const stored = new Promise<void>((resolve) => pg.gw.messaging.once('stored', () => resolve()));
     const carolContact = 'sip:carol@127.0.0.1';
     // alice's current contact is bob; switch baresip's contact list to carol for this message.
-    const sender = await BaresipPeer.start({ user: 'alice', password: PASSWORDS.alice!, gatewayPort: pg.tlsPort, contact: carolContact });
+    const sender = await Baresip.start({ user: 'alice', password: PASSWORDS.alice!, gatewayPort: pg.tlsPort, contact: carolContact });
     peers.push(sender);
     await until('second alice device registered', () => reachable('alice') === 2, 20_000, () => sender.log());
     sender.message('kept for carol until she comes');
@@ -81,7 +81,7 @@ describe('Integration: MESSAGE between real clients (baresip 1.0.0, linphonec 5.
       const bob = peers[1]!;
       dave.command('chat sip:bob@127.0.0.1 hello from linphonec');
       await bob.waitOutput(/sip:dave@127\.0\.0\.1: "hello from linphonec"/, 15_000);
-      const toDave = await BaresipPeer.start({ user: 'bob', password: PASSWORDS.bob!, gatewayPort: pg.tlsPort, contact: 'sip:dave@127.0.0.1' });
+      const toDave = await Baresip.start({ user: 'bob', password: PASSWORDS.bob!, gatewayPort: pg.tlsPort, contact: 'sip:dave@127.0.0.1' });
       peers.push(toDave);
       await until('second bob device', () => reachable('bob') === 2, 20_000, () => toDave.log());
       toDave.message('hello back to linphonec');

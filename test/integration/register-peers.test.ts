@@ -61,7 +61,7 @@ describe('Integration: REGISTER from real clients over TLS', function () {
       assert.equal(reloaded.length, 1, 'the binding survived the restart');
       assert.equal(reloaded[0].reachable, false, 'its flow did not');
       // baresip notices the reset at once and recovers the flow after its back-off (30–60 s).
-      await baresip.waitEvent((e) => e.type === 'REGISTER_OK', 90_000);
+      await baresip.nextEvent((e) => e.type === 'REGISTER_OK', 90_000);
       await until('live binding', () => reachable('alice').length === 1, 5_000);
       const after = reachable('alice')[0];
       assert.notEqual(after.flowId, before.flowId);
@@ -77,7 +77,7 @@ describe('Integration: REGISTER from real clients over TLS', function () {
         if (id === flowId) closedAfter = Date.now() - t0;
       };
       pg.gw.transport.on('flowClosed', onClosed);
-      const reset = baresip.waitEvent((e) => e.type === 'REGISTER_FAIL', 5_000);
+      const reset = baresip.nextEvent((e) => e.type === 'REGISTER_FAIL', 5_000);
       await pg.gw.users.block('alice');
       await pg.gw.registrar.blockUser('alice');
       await until('flow closed', () => closedAfter !== Infinity, 1_000);
@@ -86,7 +86,7 @@ describe('Integration: REGISTER from real clients over TLS', function () {
       assert.equal(pg.gw.transport.isFlowAlive(flowId), false);
       await reset; // baresip saw its connection go
       baresip.reRegister();
-      const refused = await baresip.waitEvent((e) => e.type === 'REGISTER_FAIL' && String(e.param).includes('403'), 15_000);
+      const refused = await baresip.nextEvent((e) => e.type === 'REGISTER_FAIL' && String(e.param).includes('403'), 15_000);
       assert.match(String(refused.param), /403/);
       assert.equal(reachable('alice').length, 0);
     });

@@ -3,10 +3,10 @@
  * so it can be killed (SIGKILL: no shutdown code runs) and started again on the same files. Users
  * are provisioned before the first start. Every wait is bounded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLI } from '../helpers/gateway-process';
+import { nodeArgsFrom, spawnUntilReady, startArgs } from '../helpers/gateway-process';
 
 export interface ChildGateway {
   readonly child: ChildProcess;
@@ -22,34 +22,14 @@ export interface ChildGateway {
 
 export async function startChildGateway(dataDir: string, set: readonly string[] = [], timeoutMs = 20_000): Promise<ChildGateway> {
   // CIPHERGATE_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the child.
-  const nodeArgs = (process.env.CIPHERGATE_CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const args = [
-    ...nodeArgs, CLI, 'start',
-    '--set', `dataDir=${dataDir}`, '--set', 'sip.host=127.0.0.1',
-    '--set', 'sip.udpPort=0', '--set', 'sip.tcpPort=0', '--set', 'sip.tlsPort=0', '--set', 'admin.port=0',
-    '--set', 'log.level=warn',
-    ...set.flatMap((s) => ['--set', s]),
-  ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway not ready within ${timeoutMs} ms:\n${out}`)), timeoutMs);
-    const check = (): void => {
-      if (!out.includes('Ciphergate ready')) return;
-      clearTimeout(timer);
-      resolve();
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code} before ready:\n${out}`));
-    });
+  const args = [...nodeArgsFrom('CIPHERGATE_CHILD_NODE_ARGS'), ...startArgs(dataDir, '127.0.0.1'), ...set.flatMap((s) => ['--set', s])];
+  const { child, output } = await spawnUntilReady(args, timeoutMs);
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
   });
-  const m = /sip tls \S+:(\d+)/.exec(out);
-  if (m === null) throw new Error(`no TLS listen line in:\n${out}`);
+  const m = /sip tls \S+:(\d+)/.exec(output());
+  if (m === null) throw new Error(`no TLS listen line in:\n${output()}`);
   const done = async (signal: NodeJS.Signals): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(signal);
@@ -61,7 +41,7 @@ export async function startChildGateway(dataDir: string, set: readonly string[] 
     child,
     tlsPort: Number(m[1]),
     ca: fs.readFileSync(path.join(dataDir, 'tls', 'cert.pem')),
-    output: () => out,
+    output,
     kill: () => done('SIGKILL'),
     stop: () => done('SIGTERM'),
   };

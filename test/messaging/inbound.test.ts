@@ -3,8 +3,8 @@
  * 407, the sender's identity, transport, routing, content types and size, quotas.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { SipTestClient } from '../registrar/sip-client';
+import { randomToken, requestText } from '../helpers/sip-text';
+import { SipUa } from '../helpers/sip-ua';
 import { DOMAIN, openMessagingHarness, type MessagingHarness } from './harness';
 
 const CPIM_IMDN = [
@@ -33,7 +33,7 @@ describe('Messaging: inbound MESSAGE', function () {
 
   describe('RFC 3428 §7 / RFC 3261 §22.3: proxy authentication', () => {
     it('MUST challenge a MESSAGE without credentials with 407, SHA-256 before MD5, and deliver nothing', async () => {
-      const c = await SipTestClient.connect('TLS', h.ports.TLS, { ca: h.ca });
+      const c = await SipUa.connect('TLS', h.ports.TLS, { ca: h.ca });
       try {
         c.send(messageText(c.localPort, 'TLS', 'alice', 'bob', 'no credentials'));
         const res = await c.next();
@@ -65,7 +65,7 @@ describe('Messaging: inbound MESSAGE', function () {
     });
 
     it('MUST refuse MESSAGE over TCP with 403: credentials and bodies only over TLS', async () => {
-      const c = await SipTestClient.connect('TCP', h.ports.TCP);
+      const c = await SipUa.connect('TCP', h.ports.TCP);
       try {
         c.send(messageText(c.localPort, 'TCP', 'alice', 'bob', 'clear text'));
         const res = await c.next();
@@ -162,18 +162,10 @@ describe('Messaging: inbound MESSAGE', function () {
   }
 });
 
-function messageText(localPort: number, transport: 'TLS' | 'TCP', from: string, to: string, body: string): string {
-  return [
-    `MESSAGE sip:${to}@${DOMAIN} SIP/2.0`,
-    `Via: SIP/2.0/${transport} 127.0.0.1:${localPort};branch=z9hG4bK${randomBytes(6).toString('hex')}`,
-    'Max-Forwards: 70',
-    `From: <sip:${from}@${DOMAIN}>;tag=${randomBytes(4).toString('hex')}`,
-    `To: <sip:${to}@${DOMAIN}>`,
-    `Call-ID: ${randomBytes(8).toString('hex')}`,
-    'CSeq: 1 MESSAGE',
-    'Content-Type: text/plain',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    '',
-    body,
-  ].join('\r\n');
+function messageText(localPort: number, transport: 'TLS' | 'TCP', from: string, to: string, body: string): Buffer {
+  return requestText({
+    method: 'MESSAGE', uri: `sip:${to}@${DOMAIN}`, transport, localPort, rport: false,
+    from: `<sip:${from}@${DOMAIN}>;tag=${randomToken(4)}`, to: `<sip:${to}@${DOMAIN}>`, callId: randomToken(8), cseq: 1,
+    headers: ['Content-Type: text/plain'], body,
+  });
 }

@@ -6,7 +6,8 @@
  * Recipe notes (work/shared/PEERS.md adds these): linphonec only opens its transports once its
  * message database opened, so HOME must hold a writable `.local/share/linphone`; port -1 means
  * "random" (0 switches a transport off). It rewrites its config on exit, so a fresh one is
- * written for every start. Commands go to its stdin.
+ * written for every start. Commands go to its stdin. For calls (test/integration/calls-*.test.ts):
+ * SDES-SRTP mandatory and a fixed RTP port range.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,6 +23,10 @@ export interface LinphoneOptions {
   gatewayPort: number;
   /** PEM of the CA (here: the gateway's self-signed certificate) the client trusts. */
   rootCaPem: string;
+  /** RTP port range of its audio ("lo-hi"). */
+  rtpPorts?: string;
+  /** media_encryption=srtp, mandatory (RFC 4568 SDES). */
+  srtp?: boolean;
 }
 
 export class Linphonec {
@@ -44,7 +49,9 @@ export class Linphonec {
       `root_ca=${ca}`,
       'verify_server_certs=1',
       'verify_server_cn=1',
+      ...(o.srtp === true ? ['media_encryption=srtp', 'media_encryption_mandatory=1'] : []),
       '',
+      ...(o.rtpPorts !== undefined ? ['[rtp]', `audio_rtp_port=${o.rtpPorts}`, ''] : []),
       '[auth_info_0]',
       `username=${o.user}`,
       `passwd=${o.password}`,

@@ -5,19 +5,13 @@
  * media engine. It is no B2BUA (that is a later issue): one INVITE dialog per side, no
  * retransmission timers (loopback), no authentication. Our own parser reads every message.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { makeResponse, parseMessage, serializeMessage, tagOf, type SipMessage, type SipRequest } from '../../../gateway/sip/message';
 import { parseNameAddr } from '../../../gateway/sip/message/nameaddr';
 import { serializeUri } from '../../../gateway/sip/message/uri';
 import type { MediaEngine, OfferFlags } from '../../../media/engine';
-import { freePort } from '../../integration/peers/ports';
-import { waitFor } from './helpers';
+import { BaresipProcess, type BaresipSetup } from '../../helpers/baresip';
+import { randomToken, requestText } from '../../helpers/sip-text';
 
 export interface UaOptions {
   name: string;
@@ -30,119 +24,16 @@ export interface UaOptions {
   codecs?: string;
 }
 
-/** One headless baresip 1.0 with its own config directory. */
-export class BaresipUa {
-  private output = '';
-  private ctrl: net.Socket | undefined;
-  readonly events: string[] = [];
-
-  private constructor(
-    readonly dir: string,
-    readonly sipPort: number,
-    private readonly child: ChildProcess,
-  ) {}
-
-  static async start(o: UaOptions): Promise<BaresipUa> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cg-media-${o.name}-`));
-    fs.mkdirSync(path.join(dir, 'rec'));
-    const sipPort = await freeSipPort();
-    const ctrlPort = await freePort();
-    const modules = ['g711.so', 'opus.so', 'sndfile.so', 'aufile.so', 'ausine.so', 'srtp.so', 'dtls_srtp.so'];
-    fs.writeFileSync(path.join(dir, 'config'), [
-      'poll_method epoll',
-      `sip_listen 127.0.0.1:${sipPort}`,
-      'net_interface 127.0.0.1',
-      'module_path /usr/lib/baresip/modules',
-      `audio_source ausine,${o.tone}`,
-      'audio_player aufile,/dev/null',
-      'ausrc_srate 48000',
-      'ausrc_channels 2',
-      `snd_path ${path.join(dir, 'rec')}`,
-      `rtp_ports ${o.rtpPorts}`,
-      'statmode_default off',
-      ...modules.map((m) => `module ${m}`),
-      'module_app account.so',
-      'module_app ctrl_tcp.so',
-      'module_app menu.so',
-      `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
-      '',
-    ].join('\n'));
+/** One headless baresip 1.0 (test/helpers/baresip.ts) with its own config directory, kept after `stop()` for its recording. */
+export class BaresipUa extends BaresipProcess {
+  static start(o: UaOptions): Promise<BaresipUa> {
     const enc = o.mediaenc ? `;mediaenc=${o.mediaenc}` : '';
-    fs.writeFileSync(path.join(dir, 'accounts'), `<sip:${o.name}@127.0.0.1:${sipPort}>;regint=0;answermode=auto${enc};audio_codecs=${o.codecs ?? 'PCMU'}\n`);
-    fs.writeFileSync(path.join(dir, 'contacts'), '');
-    const child = spawn('baresip', ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ua = new BaresipUa(dir, sipPort, child);
-    child.stdout?.on('data', (d: Buffer) => (ua.output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (ua.output += d.toString()));
-    const deadline = Date.now() + 10_000;
-    while (!ua.ctrl) {
-      try {
-        ua.ctrl = await new Promise<net.Socket>((resolve, reject) => {
-          const s = net.connect({ host: '127.0.0.1', port: ctrlPort }, () => resolve(s));
-          s.once('error', reject);
-        });
-      } catch {
-        if (Date.now() > deadline || child.exitCode !== null) {
-          await ua.stop(); // a half-started baresip must not outlive the test
-          ua.remove();
-          throw new Error(`baresip ${o.name} did not start:\n${ua.output}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    ua.ctrl.on('error', () => undefined);
-    ua.ctrl.on('data', (d: Buffer) => {
-      for (const m of d.toString().matchAll(/"type":"([A-Z_]{1,40})"/g)) ua.events.push(m[1]!);
-    });
-    return ua;
+    const setup: BaresipSetup = {
+      name: o.name, tone: o.tone, rtpPorts: o.rtpPorts, keepFiles: true,
+      account: (sipPort) => `<sip:${o.name}@127.0.0.1:${sipPort}>;regint=0;answermode=auto${enc};audio_codecs=${o.codecs ?? 'PCMU'}`,
+    };
+    return BaresipUa.launch(setup, (...spawned) => new BaresipUa(setup, ...spawned));
   }
-
-  log(): string {
-    return this.output;
-  }
-
-  command(command: string, params = ''): void {
-    const body = JSON.stringify({ command, params, token: randomBytes(4).toString('hex') });
-    this.ctrl?.write(`${Buffer.byteLength(body)}:${body},`);
-  }
-
-  /** The decoded-audio recording (what this UA received), finalised when the call ended. */
-  received(): string | undefined {
-    const f = fs.readdirSync(path.join(this.dir, 'rec')).find((n) => n.endsWith('-dec.wav'));
-    return f && path.join(this.dir, 'rec', f);
-  }
-
-  async stop(): Promise<void> {
-    if (this.ctrl) this.command('quit');
-    else this.child.kill('SIGTERM');
-    this.ctrl?.destroy();
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-  }
-
-  remove(): void {
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-const rand = (): string => randomBytes(6).toString('hex');
-
-/** baresip listens on sip_listen's port for UDP and TCP, and on the next one for TLS: both must be free. */
-async function freeSipPort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await freePort();
-    const next = await new Promise<boolean>((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port + 1, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (next && port < 65535) return port;
-  }
-  throw new Error('no free SIP port pair for baresip');
 }
 
 interface Bridged {
@@ -209,8 +100,8 @@ export class MiniB2bua {
     const a = c.invite;
     const contact = a.contact !== undefined && a.contact !== '*' ? a.contact[0]!.uri : a.from.uri;
     const portA = 'port' in contact && contact.port !== undefined ? contact.port : c.fromPort;
-    this.send(this.request('BYE', serializeUri(contact), a.callId, `<sip:h@127.0.0.1>;tag=${c.tagA}`, fmtAddr(a.from), 2), portA);
-    this.send(this.request('BYE', c.uriB, c.callIdB, `<sip:h@127.0.0.1:${this.port}>;tag=${c.tagB}`, `<${c.uriB}>;tag=${c.remoteTagB}`, 2), this.target);
+    this.sendRaw(this.request('BYE', serializeUri(contact), a.callId, `<sip:h@127.0.0.1>;tag=${c.tagA}`, fmtAddr(a.from), 2), portA);
+    this.sendRaw(this.request('BYE', c.uriB, c.callIdB, `<sip:h@127.0.0.1:${this.port}>;tag=${c.tagB}`, `<${c.uriB}>;tag=${c.remoteTagB}`, 2), this.target);
     await this.engine.delete(a.callId);
     c.established = false;
   }
@@ -243,7 +134,7 @@ export class MiniB2bua {
     if (msg.status >= 200) {
       c.remoteTagB = tagOf(msg.to);
       const contact = msg.contact !== undefined && msg.contact !== '*' ? serializeUri(msg.contact[0]!.uri) : c.uriB;
-      this.send(this.request('ACK', contact, c.callIdB, `<sip:h@127.0.0.1:${this.port}>;tag=${c.tagB}`, `<${c.uriB}>;tag=${c.remoteTagB}`, 1), this.target);
+      this.sendRaw(this.request('ACK', contact, c.callIdB, `<sip:h@127.0.0.1:${this.port}>;tag=${c.tagB}`, `<${c.uriB}>;tag=${c.remoteTagB}`, 1), this.target);
     }
     if (msg.status !== 200) {
       if (msg.status >= 300) this.errors.push(`B refused: ${msg.status}`);
@@ -259,38 +150,23 @@ export class MiniB2bua {
 
   private async onInvite(invite: SipRequest, fromPort: number): Promise<void> {
     const c: Bridged = {
-      invite, tagA: rand(), callIdB: rand(), tagB: rand(), remoteTagB: undefined,
+      invite, tagA: randomToken(), callIdB: randomToken(), tagB: randomToken(), remoteTagB: undefined,
       uriB: `sip:b@127.0.0.1:${this.target}`, established: false, fromPort,
     };
     this.call = c;
     this.reply(invite, 100, 'Trying', fromPort);
     const offer = await this.engine.offer(invite.callId, tagOf(invite.from)!, invite.body.toString(), this.flags);
     const req = this.request('INVITE', c.uriB, c.callIdB, `<sip:h@127.0.0.1:${this.port}>;tag=${c.tagB}`, `<${c.uriB}>`, 1, offer);
-    this.send(req, this.target);
+    this.sendRaw(req, this.target);
   }
 
-  private request(method: string, uri: string, callId: string, from: string, to: string, cseq: number, sdp?: string): string {
-    const lines = [
-      `${method} ${uri} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${rand()};rport`,
-      'Max-Forwards: 70',
-      `From: ${from}`,
-      `To: ${to}`,
-      `Call-ID: ${callId}`,
-      `CSeq: ${cseq} ${method}`,
-      `Contact: <sip:h@127.0.0.1:${this.port}>`,
-    ];
-    if (sdp) lines.push('Content-Type: application/sdp');
-    lines.push(`Content-Length: ${Buffer.byteLength(sdp ?? '')}`, '', sdp ?? '');
-    return lines.join('\r\n');
+  private request(method: string, uri: string, callId: string, from: string, to: string, cseq: number, sdp?: string): Buffer {
+    const headers = [`Contact: <sip:h@127.0.0.1:${this.port}>`, ...(sdp ? ['Content-Type: application/sdp'] : [])];
+    return requestText({ method, uri, transport: 'UDP', localPort: this.port, from, to, callId, cseq, headers, ...(sdp !== undefined && { body: sdp }) });
   }
 
   private reply(req: SipRequest, status: number, reason: string, port: number): void {
     this.sendRaw(serializeMessage(makeResponse(req, status, reason, status > 100 ? this.call?.tagA : undefined)), viaPort(req, port));
-  }
-
-  private send(text: string, port: number): void {
-    this.sendRaw(Buffer.from(text), port);
   }
 
   private sendRaw(data: Buffer, port: number): void {
@@ -310,7 +186,7 @@ function fmtAddr(a: { uri: Parameters<typeof serializeUri>[0]; params: Map<strin
   return s;
 }
 
-/** Waits for `ua`'s ctrl_tcp event, bounded. */
-export function waitEvent(ua: BaresipUa, type: string, timeoutMs: number): Promise<void> {
-  return waitFor(() => ua.events.includes(type), timeoutMs, `baresip event ${type}\n${ua.log().slice(-2000)}`);
+/** Waits for `ua`'s ctrl_tcp event (seen already or to come), bounded. */
+export async function waitEvent(ua: BaresipUa, type: string, timeoutMs: number): Promise<void> {
+  await ua.waitEvent(type, timeoutMs);
 }
