@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cryptoAttributeValues, parseCryptoAttribute, parseSdp } from '../../../media/sdp';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
 import { MediaEngineError } from '../../../media/engine/errors';
-import { Peer, rtpPacket, startEngine } from './helpers';
+import { rtpPacket, startEngine, peerFixture } from './helpers';
 
 /** The inline key material of every a=crypto line of the first m= line. */
 function keysOf(sdp: string): string[] {
@@ -19,19 +19,10 @@ function keysOf(sdp: string): string[] {
 
 describe('media engine: offers written per branch (RFC 4568 §6.1, rtpengine via-branch)', () => {
   let engine: EmbeddedMediaEngine;
-  const peers: Peer[] = [];
-  const open = async (o: Parameters<typeof Peer.open>[0]): Promise<Peer> => {
-    const p = await Peer.open(o);
-    peers.push(p);
-    return p;
-  };
+  const open = peerFixture(() => engine);
 
   beforeEach(() => {
     engine = startEngine();
-  });
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
-    await engine.close();
   });
 
   it('MUST give every branch of one offer keys of its own', async () => {

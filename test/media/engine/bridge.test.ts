@@ -6,23 +6,14 @@
 import assert from 'node:assert/strict';
 import { parseSdp, cryptoAttributeValues, parseCryptoAttribute } from '../../../media/sdp';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
-import { Peer, bridge, rtcpCompound, rtpPacket, sleep, startEngine, waitFor } from './helpers';
+import { bridge, rtcpCompound, rtpPacket, sleep, startEngine, waitFor, peerFixture } from './helpers';
 
 describe('media engine bridge modes', () => {
   let engine: EmbeddedMediaEngine;
-  const peers: Peer[] = [];
-  const open = async (o: Parameters<typeof Peer.open>[0]): Promise<Peer> => {
-    const p = await Peer.open(o);
-    peers.push(p);
-    return p;
-  };
+  const open = peerFixture(() => engine);
 
   beforeEach(() => {
     engine = startEngine();
-  });
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
-    await engine.close();
   });
 
   describe('Terminate SRTP ↔ RTP (RFC 3711 §3.3, §3.4)', () => {

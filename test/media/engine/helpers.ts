@@ -261,3 +261,20 @@ export async function bridge(
   a.learn(answer);
   return { offer, answer };
 }
+
+/**
+ * The peers a test opens, closed after each test together with the engine `engine()` returns
+ * (mocha afterEach, registered where this is called). Returns the function that opens a peer.
+ */
+export function peerFixture(engine: () => EmbeddedMediaEngine | undefined): (options: PeerOptions) => Promise<Peer> {
+  const peers: Peer[] = [];
+  afterEach(async () => {
+    for (const p of peers.splice(0)) p.close();
+    await engine()?.close();
+  });
+  return async (options) => {
+    const p = await Peer.open(options);
+    peers.push(p);
+    return p;
+  };
+}

@@ -8,12 +8,12 @@ import dgram from 'node:dgram';
 import type { EmbeddedMediaEngine, SrtpAuthFailureEvent } from '../../../media/engine';
 import { RELATCH_QUIET_MS } from '../../../media/relay';
 import type { Logger } from '../../../gateway/log/logger';
-import { Peer, bridge, rtpPacket, sleep, startEngine, waitFor } from './helpers';
+import { bridge, rtpPacket, sleep, startEngine, waitFor, peerFixture } from './helpers';
 
 describe('media engine latching and bad input', () => {
   let engine: EmbeddedMediaEngine;
+  const open = peerFixture(() => engine);
   let clock = 1_000_000;
-  const peers: Peer[] = [];
   const sockets: dgram.Socket[] = [];
   const warnings: string[] = [];
   const logger: Logger = {
@@ -23,11 +23,6 @@ describe('media engine latching and bad input', () => {
     debug: () => undefined,
     child: () => logger,
     isLevelEnabled: () => true,
-  };
-  const open = async (o: Parameters<typeof Peer.open>[0]): Promise<Peer> => {
-    const p = await Peer.open(o);
-    peers.push(p);
-    return p;
   };
   /** A socket of an attacker on the same host, another port. */
   const intruder = async (): Promise<dgram.Socket> => {
@@ -43,9 +38,7 @@ describe('media engine latching and bad input', () => {
     engine = startEngine({ maxPacketsPerSec: 50 }, { now: () => clock, logger });
   });
   afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
     for (const s of sockets.splice(0)) s.close();
-    await engine.close();
   });
 
   describe('SRTP legs (RFC 3711 §3.3: never before authentication)', () => {

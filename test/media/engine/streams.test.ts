@@ -5,24 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import type { EmbeddedMediaEngine, TimeoutEvent } from '../../../media/engine';
-import { Peer, bridge, rtcpCompound, rtpPacket, sleep, startEngine } from './helpers';
+import { bridge, rtcpCompound, rtpPacket, sleep, startEngine, peerFixture } from './helpers';
 
 describe('media engine streams', () => {
   let engine: EmbeddedMediaEngine;
+  const open = peerFixture(() => engine);
   let clock = 5_000_000;
-  const peers: Peer[] = [];
-  const open = async (o: Parameters<typeof Peer.open>[0]): Promise<Peer> => {
-    const p = await Peer.open(o);
-    peers.push(p);
-    return p;
-  };
 
   beforeEach(() => {
     engine = startEngine({ inactivitySec: 2 }, { now: () => clock });
-  });
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
-    await engine.close();
   });
 
   describe('SSRC, sequence and timestamp continuity (RFC 3550 §8.2)', () => {

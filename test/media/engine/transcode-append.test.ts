@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createCodec, type AudioCodec } from '../../../media/codecs';
 import type { EmbeddedMediaEngine, OfferFlags } from '../../../media/engine';
-import { Peer, rtpPacket, sleep, startEngine, waitFor } from './helpers';
+import { rtpPacket, sleep, startEngine, waitFor, peerFixture } from './helpers';
 
 const APPEND: OfferFlags = { transport: 'RTP/AVP', codecs: { append: ['PCMU', 'PCMA', 'opus'] } };
 const OPUS_ONLY = { payloads: '111 110', rtpmaps: ['a=rtpmap:111 opus/48000/2', 'a=fmtp:111 useinbandfec=1', 'a=rtpmap:110 telephone-event/48000', 'a=fmtp:110 0-16'] };
@@ -40,26 +40,19 @@ const event = (end: boolean, duration: number): Buffer => Buffer.from([5, (end ?
 
 describe('media engine: codecs appended for transcoding (CodecPolicy.append)', () => {
   let engine: EmbeddedMediaEngine;
-  const peers: Peer[] = [];
+  const open = peerFixture(() => engine);
   const codecs: AudioCodec[] = [];
   const codec = (name: string): AudioCodec => {
     const c = createCodec(name, name === 'opus' ? { sampleRate: 48000 } : {});
     codecs.push(c);
     return c;
   };
-  const open = async (o: Parameters<typeof Peer.open>[0]): Promise<Peer> => {
-    const p = await Peer.open(o);
-    peers.push(p);
-    return p;
-  };
 
   beforeEach(() => {
     engine = startEngine();
   });
   afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
     for (const c of codecs.splice(0)) c.close();
-    await engine.close();
   });
 
   describe('the offer (RFC 3264 §5.1: the offerer\'s preference first)', () => {

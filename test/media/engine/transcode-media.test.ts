@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createCodec, type AudioCodec } from '../../../media/codecs';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
-import { Peer, rtcpCompound, rtpPacket, sleep, startEngine, waitFor } from './helpers';
+import { Peer, rtcpCompound, rtpPacket, sleep, startEngine, waitFor, peerFixture } from './helpers';
 
 const OPUS = { payloads: '111', rtpmaps: ['a=rtpmap:111 opus/48000/2'] };
 const PCMU_CN = { payloads: '0 13', rtpmaps: ['a=rtpmap:0 PCMU/8000', 'a=rtpmap:13 CN/8000'] };
@@ -25,18 +25,13 @@ function rr(ssrc: number): Buffer {
 
 describe('transcoded streams: CN, RTCP, loss', () => {
   let engine: EmbeddedMediaEngine;
+  const open = peerFixture(() => engine);
   let clock = 1_700_000_000_000;
-  const peers: Peer[] = [];
   const codecs: AudioCodec[] = [];
   const codec = (name: string): AudioCodec => {
     const c = createCodec(name, name === 'opus' ? { sampleRate: 48000 } : {});
     codecs.push(c);
     return c;
-  };
-  const open = async (o: Parameters<typeof Peer.open>[0]): Promise<Peer> => {
-    const p = await Peer.open(o);
-    peers.push(p);
-    return p;
   };
   async function call(id: string, a: Peer, b: Peer, allow: string): Promise<void> {
     b.learn(await engine.offer(id, 'tag-a', a.sdp(), { transport: 'RTP/AVP', codecs: { allow: [allow], transcode: true } }));
@@ -47,9 +42,7 @@ describe('transcoded streams: CN, RTCP, loss', () => {
     engine = startEngine({}, { now: () => clock });
   });
   afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
     for (const c of codecs.splice(0)) c.close();
-    await engine.close();
   });
 
   describe('RFC 3389 comfort noise', () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { EmbeddedMediaEngine, resolveMediaSettings } from '../../../media/engine';
-import { Peer, bridge, engineSettings, rtpPacket, sleep } from './helpers';
+import { bridge, engineSettings, rtpPacket, sleep, peerFixture } from './helpers';
 
 /** A flood source in a thread of its own, so that the test's event loop stays free. */
 function flood(port: number, ms: number): Promise<number> {
@@ -36,19 +36,10 @@ function flood(port: number, ms: number): Promise<number> {
 
 describe('media engine in worker threads', () => {
   let engine: EmbeddedMediaEngine;
-  const peers: Peer[] = [];
-  const open = async (o: Parameters<typeof Peer.open>[0]): Promise<Peer> => {
-    const p = await Peer.open(o);
-    peers.push(p);
-    return p;
-  };
+  const open = peerFixture(() => engine);
 
   beforeEach(() => {
     engine = new EmbeddedMediaEngine({ media: engineSettings({ inThread: false, workers: 2 }) });
-  });
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
-    await engine.close();
   });
 
   it('MUST default to one worker per core minus one for signalling, at least one', () => {
@@ -91,8 +82,7 @@ describe('media engine in worker threads', () => {
     for (let i = 0; i < 20; i++) {
       a2.sendRtp(rtpPacket({ seq: 100 + i }));
       const t0 = performance.now();
-      const p = await Peer.open({ kind: 'rtp' });
-      peers.push(p);
+      const p = await open({ kind: 'rtp' });
       await engine.offer(`s${i}`, 'x', p.sdp(), { transport: 'RTP/AVP' });
       signalling.push(performance.now() - t0);
       await sleep(20);

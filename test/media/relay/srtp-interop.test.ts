@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
 import { cryptoAttributeValues, parseCryptoAttribute, parseSdp } from '../../../media/sdp';
 import { SrtpContext, type SrtpProfileName } from '../../../media/srtp';
-import { Peer, bridge, rtcpCompound, rtpPacket, startEngine, waitFor } from '../engine/helpers';
+import { Peer, bridge, rtcpCompound, rtpPacket, startEngine, waitFor, peerFixture } from '../engine/helpers';
 
 const SUITE_32: SrtpProfileName = 'AES_CM_128_HMAC_SHA1_32';
 const RTCP_LENGTH = rtcpCompound(1).length;
@@ -33,19 +33,10 @@ function srtcpLengths(peer: Peer): number[] {
 
 describe('SRTP interop in the relay', () => {
   let engine: EmbeddedMediaEngine;
-  const peers: Peer[] = [];
-  const open = async (o: Parameters<typeof Peer.open>[0]): Promise<Peer> => {
-    const p = await Peer.open(o);
-    peers.push(p);
-    return p;
-  };
+  const open = peerFixture(() => engine);
 
   beforeEach(() => {
     engine = startEngine();
-  });
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
-    await engine.close();
   });
 
   describe('SRTCP tag of the *_32 suites (RFC 3711 §3.4, §5.2; libre)', () => {
