@@ -11,17 +11,7 @@ import {
   SrtpReplayError,
   SrtpStreamLimitError,
 } from '../../../media/srtp';
-import { ALL_PROFILES, pair, rtp } from './helpers';
-
-/** Runs `fn` and returns what it threw (failing if it did not throw). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected an exception');
-}
+import { ALL_PROFILES, pair, rtp, thrown } from './helpers';
 
 function assertAuthFailure(err: unknown, reason: 'tag-mismatch' | 'replayed' | 'too-old'): void {
   assert.ok(err instanceof SrtpAuthError, `expected SrtpAuthError, got ${String(err)}`);

@@ -95,3 +95,13 @@ export const ALL_PROFILES: readonly SrtpProfileName[] = [
   'AEAD_AES_128_GCM',
   'AEAD_AES_256_GCM',
 ];
+
+/** Runs `fn` and returns what it threw (failing the test if it did not throw). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected an exception');
+}

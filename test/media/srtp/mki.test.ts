@@ -15,18 +15,9 @@ import {
   type SrtpContextOptions,
   type SrtpProfileName,
 } from '../../../media/srtp';
-import { ALL_PROFILES, hex, loadVectors, pair, rtcp, rtp } from './helpers';
+import { ALL_PROFILES, hex, loadVectors, pair, rtcp, rtp, thrown } from './helpers';
 
 const MKI = Buffer.from('deadbeef', 'hex');
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected an exception');
-}
 
 function assertUnknownMki(err: unknown): void {
   assert.ok(err instanceof SrtpAuthError && !(err instanceof SrtpReplayError), `expected SrtpAuthError, got ${String(err)}`);

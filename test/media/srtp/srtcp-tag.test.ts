@@ -6,16 +6,7 @@
 import assert from 'node:assert/strict';
 import { SrtpAuthError, SrtpConfigError, SrtpContext, SrtpReplayError, type SrtpProfileName } from '../../../media/srtp';
 import { HmacSha1 } from '../../../media/srtp/cipher/hmac';
-import { pair, rtcp } from './helpers';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected an exception');
-}
+import { pair, rtcp, thrown } from './helpers';
 
 /** HMAC-SHA1 verifications run by `fn` (every SRTP/SRTCP HMAC goes through HmacSha1.verify). */
 function hmacVerifications(fn: () => void): number {

@@ -1,16 +1,7 @@
 /** SrtpContext on the SRTCP side: RFC 3711 §3.4 and RFC 7714 §9 behaviour for every profile. */
 import assert from 'node:assert/strict';
 import { SRTP_PROFILES, SrtpAuthError, SrtpFormatError, SrtpReplayError, type SrtpProfileName } from '../../../media/srtp';
-import { ALL_PROFILES, pair, rtcp } from './helpers';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected an exception');
-}
+import { ALL_PROFILES, pair, rtcp, thrown } from './helpers';
 
 /** Offset of the E||SRTCP index word: before the tag (RFC 3711 §3.4) or last (RFC 7714 §9.1). */
 function indexWordAt(profile: SrtpProfileName, srtcp: Buffer, tagLength = SRTP_PROFILES[profile].srtcpTagLength): number {
