@@ -18,6 +18,7 @@ import { isMapping, layerFromEnv, layerFromSet, mergeLayer, type Mapping } from 
 import { configSchema, FORMAT_HOST, FORMAT_IP, type Config, type ConfigDocument } from './schema';
 import { resolveCalls } from '../gateway/b2bua/config';
 import { resolveCdr } from '../gateway/cdr/config';
+import { resolveMessaging } from '../gateway/messaging/config';
 import { checkCallsConfig, resolveRouting } from '../gateway/routing/config';
 import { resolveTrunks } from '../gateway/trunk/config';
 
@@ -238,6 +239,7 @@ function resolveConfig(doc: ConfigDocument, cwd: string): Config {
     routing: resolveRouting(doc.routing),
     trunks: resolveTrunks(doc.trunks),
     cdr: resolveCdr(doc.cdr),
+    messaging: resolveMessaging(doc.messaging),
     calls: resolveCalls(doc.calls),
   };
 }

@@ -18,6 +18,8 @@ import type { JSONSchemaType } from 'ajv';
 import { callsSchema, type CallsDocument } from '../gateway/b2bua/config';
 import type { CallsSettings } from '../gateway/b2bua/types';
 import { cdrSchema, type CdrDocument } from '../gateway/cdr/config';
+import { messagingSchema, type MessagingDocument } from '../gateway/messaging/config';
+import type { MessagingLimits } from '../gateway/messaging/types';
 import type { CdrConfig } from '../gateway/cdr/types';
 import { routingSchema, type RoutingDocument } from '../gateway/routing/config';
 import type { RoutingConfig } from '../gateway/routing/types';
@@ -195,6 +197,8 @@ export interface ConfigDocument {
   trunks: TrunkDocument[];
   /** Call detail records (gateway/cdr/config.ts). */
   cdr: CdrDocument;
+  /** Secure messaging limits (gateway/messaging/config.ts). */
+  messaging: MessagingDocument;
   /** The B2BUA: limits, timers, policy (gateway/b2bua/config.ts). */
   calls: CallsDocument;
 }
@@ -276,6 +280,7 @@ export interface Config {
   readonly routing: RoutingConfig;
   readonly trunks: readonly TrunkConfig[];
   readonly cdr: CdrConfig;
+  readonly messaging: MessagingLimits;
   readonly calls: CallsSettings;
 }
 
@@ -295,11 +300,12 @@ const path = { type: 'string', maxLength: 4096 } as const;
 export const configSchema: JSONSchemaType<ConfigDocument> = {
   type: 'object',
   additionalProperties: false,
-  required: ['dataDir', 'sip', 'tls', 'admin', 'media', 'log', 'registrar', 'security', 'ops', 'service', 'routing', 'trunks', 'cdr', 'calls'],
+  required: ['dataDir', 'sip', 'tls', 'admin', 'media', 'log', 'registrar', 'security', 'ops', 'service', 'routing', 'trunks', 'cdr', 'messaging', 'calls'],
   properties: {
     routing: routingSchema,
     trunks: trunksSchema(FORMAT_IP),
     cdr: cdrSchema,
+    messaging: messagingSchema,
     calls: callsSchema,
     service: {
       type: 'object',

@@ -179,7 +179,7 @@ async function assemble(config: Config, log: Logger, tls: TlsMaterial, transport
 
   const messaging = startMessaging(config.dataDir, {
     core: stack.core, transactions: stack.transactions, registrar, users, masterKey, domain: sip.domain,
-    listenAddresses: sip.hosts, requireTls: reg.requireTls, log: log.child({ component: 'messaging' }),
+    listenAddresses: sip.hosts, requireTls: reg.requireTls, log: log.child({ component: 'messaging' }), limits: config.messaging,
   }, audit);
   teardown.add('messaging', () => messaging.service.stop());
 
