@@ -26,14 +26,16 @@ export type AuditResult = 'ok' | 'denied' | 'failed';
 /**
  * Known actions. Admin: user.add, user.update, user.list, user.show, user.block, user.unblock,
  * user.reset, user.destroy-keys, user.remove, user.bind-cert, registrations.list, token.rotate,
- * token.mint.
- * Authentication: admin.auth-failure (bad bearer token), self.password (OTP redemption),
+ * token.rotate-metrics (the scrape-only token), token.mint.
+ * Authentication: admin.auth-failure (bad bearer token), admin.insufficient-scope (a metrics token
+ * on an admin route), self.password (OTP redemption),
  * sip.auth-failure, sip.lockout, sip.ban (registrar). Other lower-case dotted names are accepted.
  */
 export type AuditAction =
   | 'user.add' | 'user.update' | 'user.list' | 'user.show' | 'user.block' | 'user.unblock' | 'user.reset'
   | 'user.destroy-keys' | 'user.remove' | 'user.bind-cert' | 'registrations.list'
-  | 'token.rotate' | 'token.mint' | 'admin.auth-failure' | 'admin.rate-limited' | 'self.password'
+  | 'token.rotate' | 'token.rotate-metrics' | 'token.mint' | 'admin.auth-failure' | 'admin.insufficient-scope'
+  | 'admin.rate-limited' | 'self.password'
   | 'sip.auth-failure' | 'sip.lockout' | 'sip.ban'
   | (string & Record<never, never>);
 

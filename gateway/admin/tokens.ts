@@ -6,10 +6,18 @@
  * database alone neither reveals a token nor lets anyone test guesses against it. The token itself
  * is shown once, by the call that minted it.
  *
- * Two kinds:
- * - stored tokens (`AdminTokens`): the operator's, minted at the first start and by
- *   `ciphergate admin token rotate`; checked against the store on every request, so a rotation by
- *   another process (the CLI) takes effect at once, without restarting the gateway;
+ * Stored tokens carry a scope (the store's `label`): what the bearer may do (RFC 6750 §3, `scope`).
+ * - 'admin': the operator's, minted at the first start and by `ciphergate admin token rotate`;
+ *   the whole admin API, and /metrics;
+ * - 'metrics': Prometheus', minted by `ciphergate metrics token rotate`; GET /metrics and nothing
+ *   else, so the scraper's configuration holds no key to the accounts.
+ * Each scope's verifier is computed under its own prefix (domain separation), so a row whose label
+ * was edited in the database (without the master key) no longer verifies under either scope: the
+ * scope is bound to the token by the key, not by a column. Every stored token is checked against
+ * the store on every request, so a rotation by another process (the CLI) takes effect at once,
+ * without restarting the gateway. Rotating one scope never revokes the other's tokens.
+ *
+ * Besides the stored tokens:
  * - the session token (`SessionToken`): minted in memory at each start for the local CLI (written
  *   only to the 0600 run file, see http/cli-endpoint.ts), never stored, gone when the gateway stops.
  */
@@ -18,8 +26,19 @@ import type { MasterKey } from '../store/keys';
 import type { AdminTokenRecord, AdminTokenStore } from '../store/types';
 import { WalCheckpointError } from '../store/errors';
 
-/** Label of the operator's token (the store may hold others in future versions). */
-export const ADMIN_TOKEN_LABEL = 'admin';
+/** What a stored token grants; stored as its `label`. A label outside this list never verifies. */
+export type TokenScope = 'admin' | 'metrics';
+export const TOKEN_SCOPES: readonly TokenScope[] = ['admin', 'metrics'];
+/** Label of the operator's token. */
+export const ADMIN_TOKEN_LABEL = 'admin' satisfies TokenScope;
+/** Label of a scrape-only token (GET /metrics). */
+export const METRICS_TOKEN_LABEL = 'metrics' satisfies TokenScope;
+
+/**
+ * The HMAC input prefix of each scope. 'admin' keeps the prefix of the tokens minted before
+ * scopes existed, so their stored verifiers stay valid.
+ */
+const MAC_PREFIX: Readonly<Record<TokenScope, string>> = { admin: 'admin-token\0', metrics: 'metrics-token\0' };
 export const TOKEN_BYTES = 32;
 /** base64url of 32 bytes, unpadded. */
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -29,6 +48,13 @@ export interface MintedToken {
   readonly id: string;
   /** The bearer token itself. Show once; it is not kept anywhere. */
   readonly token: string;
+}
+
+/** A stored token that verified: its record, the label narrowed to the scope it verified under. */
+export type ScopedTokenRecord = AdminTokenRecord & { readonly label: TokenScope };
+
+export function isTokenScope(label: string): label is TokenScope {
+  return (TOKEN_SCOPES as readonly string[]).includes(label);
 }
 
 export interface RotatedToken {
@@ -66,16 +92,16 @@ export class AdminTokens {
     this.now = options.now ?? Date.now;
   }
 
-  /** The stored verifier of a token. */
-  mac(token: string): Buffer {
-    return createHmac('sha256', this.#key).update(`admin-token\0${token}`, 'utf8').digest();
+  /** The stored verifier of a token of `scope`. */
+  mac(token: string, scope: TokenScope = ADMIN_TOKEN_LABEL): Buffer {
+    return createHmac('sha256', this.#key).update(`${MAC_PREFIX[scope]}${token}`, 'utf8').digest();
   }
 
-  /** Mints a token and stores its verifier. */
-  async mint(label: string = ADMIN_TOKEN_LABEL): Promise<MintedToken> {
+  /** Mints a token of `scope` and stores its verifier. */
+  async mint(scope: TokenScope = ADMIN_TOKEN_LABEL): Promise<MintedToken> {
     const token = generateToken();
     const id = randomBytes(6).toString('hex');
-    await this.store.create({ id, mac: this.mac(token), label, createdAt: this.now() });
+    await this.store.create({ id, mac: this.mac(token, scope), label: scope, createdAt: this.now() });
     return { id, token };
   }
 
@@ -86,15 +112,16 @@ export class AdminTokens {
   }
 
   /**
-   * Mints a new operator token, then revokes every older one. In that order: a crash in between
-   * leaves two valid tokens (the operator still holds the old one), never none.
+   * Mints a new token of `scope`, then revokes every older one of that scope (only: tokens of the
+   * other scope stay valid). In that order: a crash in between leaves two valid tokens (the
+   * operator still holds the old one), never none.
    */
-  async rotate(): Promise<RotatedToken> {
-    const minted = await this.mint(ADMIN_TOKEN_LABEL);
+  async rotate(scope: TokenScope = ADMIN_TOKEN_LABEL): Promise<RotatedToken> {
+    const minted = await this.mint(scope);
     const revoked: string[] = [];
     let walWarning: string | undefined;
     for (const old of await this.store.list()) {
-      if (old.label !== ADMIN_TOKEN_LABEL || old.id === minted.id) continue;
+      if (old.label !== scope || old.id === minted.id) continue;
       try {
         if (await this.store.remove(old.id)) revoked.push(old.id);
       } catch (err) {
@@ -110,16 +137,22 @@ export class AdminTokens {
    * The record of a valid, unexpired token, or undefined. The lookup is by verifier (an HMAC of a
    * 256-bit secret under a secret key: its timing tells a guesser nothing); the verifier is then
    * compared once more in constant time so the decision never rests on the SQL comparison alone.
+   * One lookup per scope (the verifier depends on it); a record counts only under the scope its
+   * label names.
    */
-  async verify(token: string): Promise<AdminTokenRecord | undefined> {
+  async verify(token: string): Promise<ScopedTokenRecord | undefined> {
     if (!isTokenShaped(token)) return undefined;
-    const mac = this.mac(token);
-    const record = await this.store.findByMac(mac);
-    if (record === undefined || record.mac.length !== mac.length || !timingSafeEqual(record.mac, mac)) return undefined;
-    const now = this.now();
-    if (record.expiresAt !== undefined && record.expiresAt <= now) return undefined;
-    await this.store.touch(record.id, now);
-    return record;
+    for (const scope of TOKEN_SCOPES) {
+      const mac = this.mac(token, scope);
+      const record = await this.store.findByMac(mac);
+      if (record === undefined || record.mac.length !== mac.length || !timingSafeEqual(record.mac, mac)) continue;
+      if (record.label !== scope) return undefined;
+      const now = this.now();
+      if (record.expiresAt !== undefined && record.expiresAt <= now) return undefined;
+      await this.store.touch(record.id, now);
+      return { ...record, label: scope };
+    }
+    return undefined;
   }
 
   /** Overwrites the derived key held in memory. */

@@ -15,6 +15,7 @@ import { groupListCommand } from './group-list';
 import { groupMemberAddCommand } from './group-member-add';
 import { groupMemberRemoveCommand } from './group-member-remove';
 import { groupRemoveCommand } from './group-remove';
+import { metricsTokenRotateCommand } from './metrics-token-rotate';
 import { registrationsCommand } from './registrations';
 import { createStartCommand, type StartDeps } from './start';
 import { userAddCommand } from './user-add';
@@ -51,6 +52,7 @@ export function defaultCommands(startDeps: Partial<StartDeps> = {}): CliCommand[
     groupMemberAddCommand,
     groupMemberRemoveCommand,
     adminTokenRotateCommand,
+    metricsTokenRotateCommand,
     backupCreateCommand,
     backupVerifyCommand,
     backupRestoreCommand,

@@ -51,7 +51,7 @@ export function messagingRoutes(admin: MessagingAdmin): Route[] {
     return ctx.by;
   };
   const api = (method: Route['method'], path: string, handle: (ctx: RouteContext) => Promise<void>): Route => ({
-    method, path, auth: true,
+    method, path, auth: 'admin',
     async handle(ctx) {
       try {
         await handle(ctx);

@@ -1,5 +1,6 @@
 /**
- * The admin API's endpoints. `/api/*` mirror the CLI and need the bearer token; `/self/password`
+ * The admin API's endpoints. `/api/*` mirror the CLI and need the admin scope (the admin bearer
+ * token or the CLI's session token; never a metrics token); `/self/password`
  * is the user's own (authenticated by the one-time password, rate-limited per source); `/healthz`
  * is open. No response carries a secret except the one-time values at their creation: the
  * generated password (POST /api/users) and the OTP (POST /api/users/NAME/reset).
@@ -13,6 +14,7 @@ import { permissionsFrom, userPatchFrom } from './user-body';
 import type { OtpView } from './views';
 import { registrationView, userDetailsView, userView } from './views';
 import type { AuditLog } from '../audit';
+import type { TokenScope } from '../tokens';
 import { messagingRoutes } from '../../messaging/admin-routes';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -29,11 +31,22 @@ export interface RouteContext {
   readonly by?: Actor;
 }
 
+/**
+ * What a route requires of the caller: a bearer token granting this scope (RFC 6750 §3, `scope`),
+ * or nothing (`false`).
+ */
+export type RouteAuth = TokenScope | false;
+
+/** The scope a route requires, or undefined for an open route. */
+export function requiredScope(auth: RouteAuth): TokenScope | undefined {
+  return auth === false ? undefined : auth;
+}
+
 export interface Route {
   readonly method: Method;
   /** Segments; ":x" captures one segment as params.x. */
   readonly path: string;
-  readonly auth: boolean;
+  readonly auth: RouteAuth;
   handle(ctx: RouteContext): Promise<void>;
 }
 
@@ -53,7 +66,7 @@ export function adminRoutes(deps: RouteDeps): Route[] {
     return ctx.by;
   };
   const noBody = async (ctx: RouteContext): Promise<void> => onlyFields(await readJsonObject(ctx.req, { optional: true }), []);
-  const api = (method: Method, path: string, handle: (ctx: RouteContext) => Promise<void>): Route => ({ method, path, auth: true, handle });
+  const api = (method: Method, path: string, handle: (ctx: RouteContext) => Promise<void>): Route => ({ method, path, auth: 'admin', handle });
 
   return [
     { method: 'GET', path: '/healthz', auth: false, handle: async (ctx) => sendJson(ctx.res, 200, { status: 'ok' }) },

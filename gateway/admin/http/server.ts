@@ -1,8 +1,11 @@
 /**
  * The admin API listener: HTTPS with the gateway's own certificate (TlsMaterial), TLS 1.2/1.3 with
  * AEAD suites only (the SIP TLS policy, RFC 9325 §4), bounded headers, bodies and timeouts.
- * Dispatch: `/api/*` is authenticated before anything else is decided, so an unauthenticated
- * client learns nothing about which paths or users exist (401 for all of them).
+ * Dispatch: `/api/*` and `/metrics` are authenticated before anything else is decided, so an
+ * unauthenticated client learns nothing about which paths or users exist (401 for all of them).
+ * Then the scope (RFC 6750 §3.1): a valid token that lacks the route's scope gets 403
+ * insufficient_scope, decided before 404/405, so a metrics token learns nothing about the admin
+ * API's paths either. Every refusal is audited (actor, source, method, path; never the token).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -11,16 +14,28 @@ import type { Logger } from '../../log/logger';
 import { AEAD_CIPHERS, TLS_MAX_VERSION, TLS_MIN_VERSION } from '../../sip/transport/tls';
 import type { TlsMaterial } from '../../tls/certificate';
 import type { AuditLog } from '../audit';
-import { Authenticator, wwwAuthenticate, bearerToken } from './auth';
+import type { TokenScope } from '../tokens';
+import { Authenticator, bearerToken, insufficientScopeChallenge, insufficientScopeMessage, wwwAuthenticate, type Principal } from './auth';
 import { HttpError, httpErrorFor } from './errors';
 import { sendJson } from './json';
 import type { RateLimiter } from './rate-limit';
-import type { Method, Route, RouteContext } from './routes';
+import { requiredScope, type Method, type Route, type RouteContext } from './routes';
 
 const MAX_URL_LENGTH = 2048;
 const MAX_SEGMENTS = 8;
-/** First path segments authenticated before anything else: the API, and Prometheus' /metrics. */
-const AUTHENTICATED_ROOTS: ReadonlySet<string> = new Set(['api', 'metrics']);
+/**
+ * First path segments authenticated before anything else, with the scope every route under them
+ * must require (checked when the server is built): the API only ever with the admin scope.
+ */
+const AUTHENTICATED_ROOTS: ReadonlyMap<string, TokenScope> = new Map<string, TokenScope>([['api', 'admin'], ['metrics', 'metrics']]);
+
+/** A route table that would open an authenticated path wider than its root allows. */
+export class RouteTableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RouteTableError';
+  }
+}
 
 export interface AdminHttpServerOptions {
   readonly tls: Pick<TlsMaterial, 'cert' | 'key'>;
@@ -38,6 +53,7 @@ export class AdminHttpServer {
   private readonly server: Server;
 
   constructor(private readonly options: AdminHttpServerOptions) {
+    checkRouteTable(options.routes);
     this.server = createServer({
       cert: options.tls.cert,
       key: options.tls.key,
@@ -115,40 +131,82 @@ export class AdminHttpServer {
     if (!rawPath.startsWith('/')) throw new HttpError(400, 'bad request target');
     const segments = decodeSegments(rawPath);
 
-    let by: RouteContext['by'];
+    let principal: Principal | undefined;
     if (AUTHENTICATED_ROOTS.has(segments[0] ?? '')) {
-      by = await this.authenticate(req, source);
+      principal = await this.authenticate(req, source);
     }
     const candidates = this.options.routes.filter((r) => matches(r.path, segments) !== undefined);
-    if (candidates.length === 0) throw new HttpError(404, 'no such endpoint');
     const route = candidates.find((r) => r.method === req.method);
+    // What this request needs: the route's scope; for no route under an authenticated root, the
+    // admin scope (only an admin learns that a path or method does not exist).
+    const needed = route !== undefined ? requiredScope(route.auth) : principal !== undefined ? 'admin' : undefined;
+    if (needed !== undefined) {
+      principal ??= await this.authenticate(req, source);
+      if (!principal.scopes.has(needed)) this.refuseScope(req, source, principal, needed);
+    }
+    if (candidates.length === 0) throw new HttpError(404, 'no such endpoint');
     if (route === undefined) {
       const allow = [...new Set(candidates.map((r) => r.method))].join(', ');
       throw new HttpError(405, `method not allowed; use ${allow}`, {}, { allow });
     }
     const params = matches(route.path, segments) ?? {};
+    const by: RouteContext['by'] = principal === undefined ? undefined : { actor: principal.actor, source };
     await route.handle({ req, res, params, query: new URLSearchParams(rawQuery), source, ...(by !== undefined && { by }) });
   }
 
-  private async authenticate(req: IncomingMessage, source: string): Promise<RouteContext['by']> {
+  /** The principal behind the request's token; throws 401 (429 beyond the failure limit). */
+  private async authenticate(req: IncomingMessage, source: string): Promise<Principal> {
     const principal = await this.options.authenticator.authenticate(req.headers);
-    if (principal !== undefined) return { actor: principal.actor, source };
+    if (principal !== undefined) return principal;
     const presented = bearerToken(req.headers.authorization) !== undefined;
-    const decision = this.options.authFailureLimit.attempt(source);
-    req.resume();
-    if (!decision.allowed) {
-      if (decision.firstRefusal) {
-        this.options.audit.record({ action: 'admin.rate-limited', actor: 'anonymous', source, result: 'denied', detail: { path: '/api' } });
-      }
-      throw new HttpError(429, 'too many failed authentications from this address; try again later', {},
-        { 'retry-after': String(decision.retryAfterSec) });
-    }
+    this.countRefusal(req, source, 'anonymous');
     this.options.audit.record({
       action: 'admin.auth-failure', actor: 'anonymous', source, result: 'denied',
       reason: presented ? 'invalid token' : 'no token', detail: { method: req.method ?? '', path: pathOf(req.url) },
     });
     throw new HttpError(401, 'authentication required: send Authorization: Bearer <admin token>', {},
       { 'www-authenticate': wwwAuthenticate(presented) });
+  }
+
+  /**
+   * 403 for a valid token without the `needed` scope (RFC 6750 §3.1 insufficient_scope). Counted
+   * with the failed authentications of the source, so a misused token cannot flood the audit log.
+   */
+  private refuseScope(req: IncomingMessage, source: string, principal: Principal, needed: TokenScope): never {
+    this.countRefusal(req, source, principal.actor);
+    this.options.audit.record({
+      action: 'admin.insufficient-scope', actor: principal.actor, source, result: 'denied',
+      reason: `needs ${needed} scope`, detail: { method: req.method ?? '', path: pathOf(req.url) },
+    });
+    throw new HttpError(403, insufficientScopeMessage(needed), {}, { 'www-authenticate': insufficientScopeChallenge(needed) });
+  }
+
+  /** One refusal from `source`; throws 429 beyond the limit (audited once, at the first refusal). */
+  private countRefusal(req: IncomingMessage, source: string, actor: string): void {
+    const decision = this.options.authFailureLimit.attempt(source);
+    req.resume();
+    if (decision.allowed) return;
+    if (decision.firstRefusal) {
+      this.options.audit.record({ action: 'admin.rate-limited', actor, source, result: 'denied', detail: { path: pathOf(req.url) } });
+    }
+    throw new HttpError(429, 'too many refused requests from this address; try again later', {},
+      { 'retry-after': String(decision.retryAfterSec) });
+  }
+}
+
+/**
+ * Refuses a route table in which a route under an authenticated root is open or requires less
+ * than the root's scope: /api/* must require the admin scope, whatever a route module declares.
+ */
+function checkRouteTable(routes: readonly Route[]): void {
+  for (const route of routes) {
+    const root = route.path.split('/')[1] ?? '';
+    const floor = AUTHENTICATED_ROOTS.get(root);
+    if (floor === undefined) continue;
+    const scope = requiredScope(route.auth);
+    if (scope === undefined || (floor === 'admin' && scope !== 'admin')) {
+      throw new RouteTableError(`${route.method} ${route.path} must require the ${floor} scope`);
+    }
   }
 }
 
