@@ -2,7 +2,7 @@
  * The B2BUA (issue 5): answers every INVITE that does not belong to a dialog, decides who calls
  * (a trunk by its address, else a user by digest), admits the call (limits), asks the router where
  * it goes, and runs it as a Call of two legs. It keeps the table of its dialogs, so requests inside
- * them (BYE, re-INVITE, UPDATE, INFO, ACK) reach their call, and it ends calls when a user is
+ * them (BYE, re-INVITE, UPDATE, INFO, REFER, ACK) reach their call, and it ends calls when a user is
  * blocked or their media stops.
  *
  * Order of the checks on a new INVITE, cheapest first: the source's calls-per-second bucket, then
@@ -33,6 +33,7 @@ import { safeCallerId, trunkTemplate, userTemplate, type TemplateInput } from '.
 import { HeaderPolicy } from './headers';
 import { handleInDialog } from './in-dialog';
 import type { Leg } from './leg';
+import { callIdOfMedia } from './transfer-media';
 import { CallLimiter, type CallSlot } from './limits';
 import { checkCallsSettings, type B2buaStats, type CallEnd, type CallInfo, type CallsSettings, type LegPath, type LegPeer } from './types';
 
@@ -57,8 +58,9 @@ export interface B2buaEvents {
   callEnded: [info: CallInfo, end: CallEnd];
 }
 
-/** Methods the B2BUA answers inside its dialogs. */
+/** Methods the B2BUA answers inside its dialogs; REFER when calls.transfer (refer.ts). */
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS';
+const ALLOW_WITH_REFER = `${ALLOW}, REFER`;
 
 export class B2bua extends EventEmitter<B2buaEvents> {
   readonly limiter: CallLimiter;
@@ -69,6 +71,7 @@ export class B2bua extends EventEmitter<B2buaEvents> {
   private readonly auth: MessageAuthenticator;
   private readonly ctx: CallContext;
   private readonly counts: B2buaStats = { invites: 0, answered: 0, failed: 0, rejectedLimits: 0, challenges: 0, active: 0 };
+  private readonly allow: string;
   private offBlocked: (() => void) | undefined;
   /**
    * Set while the gateway drains before a stop (gateway/metrics/lifecycle.ts): new INVITEs get
@@ -76,7 +79,9 @@ export class B2bua extends EventEmitter<B2buaEvents> {
    */
   refusingNewCalls = false;
   private readonly onMediaTimeout = (e: TimeoutEvent): void => {
-    this.calls.get(e.callId)?.terminate('media-timeout', 'SIP;cause=408;text="Media timeout"', 408);
+    // A transferred call's media are an engine call of their own (transfer-media.ts).
+    const call = this.calls.get(callIdOfMedia(e.callId));
+    if (call?.media.id === e.callId) call.terminate('media-timeout', 'SIP;cause=408;text="Media timeout"', 408);
   };
 
   constructor(private readonly o: B2buaOptions) {
@@ -84,11 +89,12 @@ export class B2bua extends EventEmitter<B2buaEvents> {
     this.settings = checkCallsSettings(o.settings);
     this.limiter = new CallLimiter(this.settings.limits);
     this.auth = new MessageAuthenticator(o.registrar.authenticator);
+    this.allow = this.settings.transfer ? ALLOW_WITH_REFER : ALLOW;
     this.ctx = {
       transactions: o.transactions,
       ...(o.trunks !== undefined && { trunks: o.trunks, trunkService: o.trunks }),
       product: o.product,
-      allow: ALLOW,
+      allow: this.allow,
       log: o.log,
       settings: this.settings,
       engine: o.engine,
@@ -99,6 +105,15 @@ export class B2bua extends EventEmitter<B2buaEvents> {
         if (this.dialogs.get(leg.dialog.id)?.leg === leg) this.dialogs.delete(leg.dialog.id);
       },
       pathFor: (b) => this.pathFor(b),
+      ...(this.settings.transfer && {
+        transfer: {
+          router: o.router,
+          users: o.users,
+          limiter: this.limiter,
+          retryAfterSec: this.settings.limits.retryAfterSec,
+          commonHeaders: () => this.commonHeaders(),
+        },
+      }),
     };
   }
 
@@ -107,7 +122,7 @@ export class B2bua extends EventEmitter<B2buaEvents> {
     const core = this.o.core;
     core.handle('INVITE', (r) => this.invite(r));
     for (const m of ['BYE', 'UPDATE', 'INFO']) core.handle(m, (r) => this.inDialog(r));
-    core.handle('REFER', (r) => this.inDialog(r), { advertise: false });
+    core.handle('REFER', (r) => this.inDialog(r), { advertise: this.settings.transfer });
     if (this.settings.sessionTimer.enabled) core.support('timer');
     core.setDialogHooks({
       ack: (ack, info) => this.ack(ack, info),
@@ -246,7 +261,7 @@ export class B2bua extends EventEmitter<B2buaEvents> {
   }
 
   private commonHeaders(): Array<[string, string]> {
-    const h: Array<[string, string]> = [['User-Agent', this.o.product], ['Allow', ALLOW]];
+    const h: Array<[string, string]> = [['User-Agent', this.o.product], ['Allow', this.allow]];
     if (this.settings.sessionTimer.enabled) h.push(['Supported', 'timer'], ...uacRequestHeaders(this.settings.sessionTimer));
     return h;
   }
@@ -255,10 +270,20 @@ export class B2bua extends EventEmitter<B2buaEvents> {
     this.calls.set(call.id, call);
     this.byInvite.set(call.setup.incoming.tx, call);
     const cdr = this.o.cdr;
-    const cdrId = cdr?.start({ direction: call.direction, caller: call.setup.callerName, callee: call.setup.calleeName, ...(call.trunk !== undefined && { trunk: call.trunk.name }) });
+    let cdrId = cdr?.start({ direction: call.direction, caller: call.setup.callerName, callee: call.setup.calleeName, ...(call.trunk !== undefined && { trunk: call.trunk.name }) });
     call.once('answered', () => {
       this.counts.answered++;
       if (cdrId !== undefined) cdr!.answer(cdrId, call.trunk === undefined ? {} : { trunk: call.trunk.name });
+    });
+    // A blind transfer (transfer.ts): the transferor's call is over for the records; the
+    // transferee's call to the target starts its own, answered at once.
+    call.on('transferred', (t) => {
+      // The CDR of the transferred call names the transferee and the target; the log says which user transferred it.
+      this.o.log.info('call transferred', { call: call.id, user: t.transferredBy, transferor: t.transferor, trunk: t.trunk });
+      if (cdrId === undefined) return;
+      cdr!.end(cdrId, { disposition: 'answered', status: 200, endedBy: t.transferor });
+      cdrId = cdr!.start({ direction: 'outbound', caller: t.caller, callee: t.callee, trunk: t.trunk });
+      cdr!.answer(cdrId, { trunk: t.trunk });
     });
     call.once('ended', (end) => {
       this.calls.delete(call.id);
@@ -322,7 +347,9 @@ export class B2bua extends EventEmitter<B2buaEvents> {
     const req = r.request;
     const found = this.find(req, tagOf(req.to), tagOf(req.from));
     if (found === undefined) {
-      if (req.method === 'REFER') return void r.reply(501, 'Not Implemented - Call Transfer Not Supported');
+      if (req.method === 'REFER' && !this.settings.transfer) return void r.reply(501, 'Not Implemented - Call Transfer Not Supported');
+      // RFC 3515 allows a REFER outside a dialog; here only a call's own party may transfer it.
+      if (req.method === 'REFER' && tagOf(req.to) === undefined) return void r.reply(403, 'Forbidden - REFER Only Inside A Call');
       return void r.reply(481, 'Call/Transaction Does Not Exist');
     }
     await handleInDialog(found.call, found.leg, r);

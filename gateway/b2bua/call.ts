@@ -27,7 +27,8 @@ import type { HeaderPolicy } from './headers';
 import { contactFor, Leg, type LegContext } from './leg';
 import type { CallSlot } from './limits';
 import { CallMedia, originVersion, sdpOf } from './media';
-import type { CallDirection, CallEnd, CallEvents, CallInfo, CallsSettings, CallState, LegPath, LegPeer } from './types';
+import type { TransferServices } from './refer';
+import type { CallDirection, CallEnd, CallEvents, CallInfo, CallsSettings, CallState, CallTransfer, LegPath, LegPeer } from './types';
 
 /** What calls share (the B2BUA provides it). */
 export interface CallContext extends LegContext {
@@ -41,6 +42,19 @@ export interface CallContext extends LegContext {
   unbind(leg: Leg): void;
   /** How to reach a device: its flow, and our address on it. */
   pathFor(binding: Binding): LegPath;
+  /** What a blind transfer needs (refer.ts); absent when calls.transfer is off. */
+  readonly transfer?: TransferServices;
+}
+
+/** A blind transfer in progress, or completed and finishing with the transferor (transfer.ts). */
+export interface TransferHandle {
+  /**
+   * Takes a request on a leg the transfer deals with (the transferor's BYE, anything from a leg
+   * that left the call or has not joined it yet); false: the call handles it as usual.
+   */
+  intercept(leg: Leg, r: IncomingRequest): boolean;
+  /** The call is ending: whatever the transfer has pending is given up (CANCEL, BYE, NOTIFY). */
+  abort(): void;
 }
 
 export interface CallSetup {
@@ -60,10 +74,11 @@ export type InviteTemplate = Omit<InviteSpec, 'sdp'>;
 
 export class Call extends EventEmitter<CallEvents> {
   readonly id = randomBytes(12).toString('base64url');
-  readonly caller: Leg;
+  /** The caller's leg; after a transfer by the caller, the target's (transferred()). */
+  caller: Leg;
   callee: Leg | undefined;
   state: CallState = 'proceeding';
-  readonly media: CallMedia;
+  media: CallMedia;
   readonly startedAt = Date.now();
   answeredAt: number | undefined;
   /** The trunk that answered, or the last one tried. */
@@ -74,6 +89,12 @@ export class Call extends EventEmitter<CallEvents> {
   pendingAnswer: { readonly from: Leg; readonly to: Leg; readonly seq: number } | undefined;
   /** The callee's 2xx was ACKed. */
   calleeAcked = false;
+  /** A blind transfer (REFER) in progress, or completed (transfer.ts). */
+  transfer: TransferHandle | undefined;
+  /** The admission held (the transferor's share is given back by a transfer). */
+  private slot: CallSlot;
+  /** After a transfer: who the call is between now, and each leg's part in it (transferee = caller). */
+  private transferredView: { readonly caller: string; readonly callee: string; readonly roles: ReadonlyMap<Leg, 'caller' | 'callee'> } | undefined;
   private readonly dialer: Dialer = new Dialer(this);
   private awaitingAck = false;
   private deferredBye: string | undefined | null = null;
@@ -85,20 +106,32 @@ export class Call extends EventEmitter<CallEvents> {
     readonly setup: CallSetup,
   ) {
     super();
+    this.slot = setup.slot;
     const invite = setup.incoming.request;
     const ist = setup.incoming.tx as InviteServerTransaction;
     const dialog = Dialog.asUas(invite, ist.ensureToTag(), { overTls: setup.callerPath.protocol === 'TLS' });
     this.caller = new Leg('a', 'caller', setup.caller, dialog, setup.callerPath, ctx, this.timerCallbacks(() => this.caller));
     this.caller.learnAllow(invite);
-    this.media = new CallMedia(ctx.engine, this.id, ctx.settings.requireSrtp);
+    this.media = new CallMedia(ctx.engine, this.id, ctx.settings.requireSrtp, ctx.settings.transcode);
     if (setup.caller.kind === 'trunk') this.trunk = setup.caller.trunk;
     ctx.bind(this.caller, this);
     this.ringTimer = setTimeout(() => this.ringTimeout(), ctx.settings.ringTimeoutSec * 1000);
     this.ringTimer.unref();
   }
 
+  /** A transferred call is the transferee's call out to the target (transfer.ts). */
   get direction(): CallDirection {
-    return this.setup.direction;
+    return this.transferredView !== undefined ? 'outbound' : this.setup.direction;
+  }
+
+  /** Our 2xx to the caller still waits for its ACK (§13.3.1.4). */
+  get ackPending(): boolean {
+    return this.awaitingAck;
+  }
+
+  /** A leg's part in the call: its role, or after a transfer the transferee's 'caller' and the target's 'callee'. */
+  roleOf(leg: Leg): 'caller' | 'callee' {
+    return this.transferredView?.roles.get(leg) ?? leg.role;
   }
 
   /** The other leg of the call (undefined before a callee answered). */
@@ -108,15 +141,16 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** Whether `user` is at either end. */
   involves(user: string): boolean {
-    return this.caller.user === user || this.callee?.user === user || this.setup.calleeName === user;
+    return this.caller.user === user || this.callee?.user === user || (this.transferredView?.callee ?? this.setup.calleeName) === user;
   }
 
   info(): CallInfo {
     return {
       id: this.id,
+      mediaId: this.media.id,
       direction: this.direction,
-      caller: this.setup.callerName,
-      callee: this.setup.calleeName,
+      caller: this.transferredView?.caller ?? this.setup.callerName,
+      callee: this.transferredView?.callee ?? this.setup.calleeName,
       state: this.state,
       ...(this.trunk !== undefined && { trunk: this.trunk.name }),
       startedAt: this.startedAt,
@@ -166,6 +200,8 @@ export class Call extends EventEmitter<CallEvents> {
       if (this.dialer.offerSent) {
         if (sdp === undefined) throw new MediaEngineError('bad-sdp', '2xx without answer');
         forCaller = await this.media.answer(this.caller.tag, leg.tag, leg.media, sdp);
+        // Our offer in the INVITE is the SDP this leg has of us (a transfer continues its o= line).
+        leg.sdpSent = fork.invite.body.toString('utf8');
         this.ackCallee(res.cseq.seq);
       } else {
         if (sdp === undefined) throw new MediaEngineError('bad-sdp', 'no offer in INVITE nor 2xx');
@@ -284,6 +320,7 @@ export class Call extends EventEmitter<CallEvents> {
     if (this.state === 'ending' || this.state === 'ended') return;
     const answered = this.state === 'confirmed';
     this.state = 'ending';
+    this.transfer?.abort();
     this.clearRingTimer();
     if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
     this.dialer.cancelAll();
@@ -313,7 +350,7 @@ export class Call extends EventEmitter<CallEvents> {
     }
     const end: CallEnd = { status: answered ? 200 : o.status, disposition: dispositionFor(o.status, answered), endedBy: o.endedBy, cause: o.cause, answered };
     void this.media.close().catch((err: unknown) => this.ctx.log.warn('media not released', { error: err instanceof Error ? err.message : String(err) }));
-    this.setup.slot.release();
+    this.slot.release();
     this.emit('ended', end);
     // The dialogs stay known until the BYEs are answered: a BYE crossing ours still gets its 200.
     const deferred = this.deferredBye !== null;
@@ -322,6 +359,27 @@ export class Call extends EventEmitter<CallEvents> {
       if (!deferred) this.ctx.unbind(this.caller);
       if (this.callee !== undefined) this.ctx.unbind(this.callee);
     });
+  }
+
+  /**
+   * A blind transfer completed (transfer.ts, RFC 5589 §6): the target's leg `next` takes the place
+   * of the transferor's `prev`, which leaves the call; the media are the new engine call's; the
+   * transferor's share of the admission is given back.
+   */
+  transferred(prev: Leg, next: Leg, o: { media: CallMedia; slot: CallSlot; trunk: Trunk; transfer: CallTransfer }): void {
+    const transferee = this.other(prev);
+    if (prev === this.caller) this.caller = next;
+    else this.callee = next;
+    this.media = o.media;
+    const held = this.slot;
+    this.slot = o.slot;
+    held.release();
+    this.trunk = o.trunk;
+    const roles = new Map<Leg, 'caller' | 'callee'>([[next, 'callee']]);
+    if (transferee !== undefined) roles.set(transferee, 'caller');
+    this.transferredView = { caller: o.transfer.caller, callee: o.transfer.callee, roles };
+    this.ctx.bind(next, this);
+    this.emit('transferred', o.transfer);
   }
 
   /** Ended by the gateway (a blocked user, media timeout, shutdown): BYE both legs / CANCEL. */
@@ -349,7 +407,7 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   /** Session timer callbacks of a leg (RFC 4028 §10): refresh, or end the call as dead. */
-  private timerCallbacks(leg: () => Leg): { onRefresh: () => void; onExpire: () => void } {
+  timerCallbacks(leg: () => Leg): { onRefresh: () => void; onExpire: () => void } {
     return {
       onRefresh: () => refreshSession(this, leg()),
       onExpire: () => this.end({ status: 200, endedBy: 'gateway', cause: 'session-timer', reason: 'SIP;cause=408;text="Session timer expired"' }),

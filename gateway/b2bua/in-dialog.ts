@@ -8,7 +8,8 @@
  *   does not disturb the other leg. A re-INVITE without SDP asks the other leg for an offer, which
  *   comes back in its 2xx; the answer then arrives in the ACK (call.ts `ack`).
  * - INFO passes through with its body (DTMF relay, RFC 6086 packages).
- * - REFER is refused with 501 (README "Calls": transfer is not offered).
+ * - REFER from a user on a call with a trunk party is a blind transfer (refer.ts, transfer.ts);
+ *   otherwise, or with calls.transfer off, 501.
  * - Session timers: each leg negotiates its own (RFC 4028 §9 as UAS, §7 as UAC); when we are a
  *   leg's refresher we send an UPDATE (or a re-INVITE with the same SDP) at half the interval.
  */
@@ -22,6 +23,7 @@ import { reasonPhrase } from './failure';
 import { infoHeaders } from './headers';
 import { contactFor, type Leg } from './leg';
 import { originVersion, sdpOf } from './media';
+import { handleRefer } from './refer';
 
 const REFRESH_RETRY_MS = 4000;
 const MAX_REFRESH_FAILURES = 3;
@@ -39,6 +41,17 @@ export async function handleInDialog(call: Call, leg: Leg, r: IncomingRequest): 
     r.reply(500, 'Server Internal Error - CSeq Out of Order', { headers: [['Retry-After', '1']] });
     return;
   }
+  if (call.transfer !== undefined && call.transfer.intercept(leg, r)) return;
+  if (leg !== call.caller && leg !== call.callee) {
+    // A leg that left the call (a transfer target given up, BYE crossing ours): only BYE is answered.
+    if (req.method === 'BYE') {
+      r.reply(200, 'OK');
+      leg.close();
+    } else {
+      r.reply(481, 'Call/Transaction Does Not Exist');
+    }
+    return;
+  }
   if (req.method === 'BYE') return bye(call, leg, r);
   if (call.state === 'ending' || call.state === 'ended') {
     r.reply(481, 'Call/Transaction Does Not Exist');
@@ -52,8 +65,7 @@ export async function handleInDialog(call: Call, leg: Leg, r: IncomingRequest): 
     case 'INFO':
       return info(call, leg, r);
     case 'REFER':
-      r.reply(501, 'Not Implemented - Call Transfer Not Supported');
-      return;
+      return handleRefer(call, leg, r);
     default:
       r.reply(405, 'Method Not Allowed', { headers: [['Allow', call.ctx.allow]] });
   }
@@ -64,7 +76,7 @@ function bye(call: Call, leg: Leg, r: IncomingRequest): void {
   if (call.state === 'ending' || call.state === 'ended') return;
   // A BYE from the caller before the answer is a cancellation (§15: it should have sent CANCEL).
   const answered = call.state === 'confirmed';
-  call.end({ status: answered ? 200 : 487, endedBy: leg.role, cause: 'bye', from: leg });
+  call.end({ status: answered ? 200 : 487, endedBy: call.roleOf(leg), cause: 'bye', from: leg });
 }
 
 function policy(call: Call): SessionTimerPolicy {
@@ -195,7 +207,7 @@ export function exchange(call: Call, leg: Leg, method: 'INVITE' | 'UPDATE', sdp?
 }
 
 /** After a 2xx on `leg` as UAC: the peer's target, Allow and session timer (RFC 4028 §7.2). */
-function learnFromSuccess(call: Call, leg: Leg, res: SipResponse): void {
+export function learnFromSuccess(call: Call, leg: Leg, res: SipResponse): void {
   leg.dialog.refreshTarget(res);
   leg.learnAllow(res);
   if (!call.ctx.settings.sessionTimer.enabled) return;

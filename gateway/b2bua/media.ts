@@ -9,8 +9,14 @@
  *   gateway never holds the keys;
  * - toward a trunk: the trunk's profile (RTP/AVP by default) and codec list (PCMA/PCMU);
  * - a user's own offers and answers must be secure when calls.requireSrtp (488 otherwise).
+ *
+ * Codecs, when calls.transcode (media/engine/transcoding.ts): a trunk is offered its codecs, and the
+ * engine transcodes when the offer has none of them (a user's Opus-only offer to a PCMA/PCMU
+ * trunk); a user is offered the offer's own codecs followed by TRANSCODE_APPEND's that it lacks,
+ * so a common codec is relayed and only a callee that shares none is transcoded. Without it, a
+ * call whose two ends share no codec gets 488.
  */
-import type { AnswerFlags, MediaEngine, OfferFlags } from '../../media/engine/types';
+import type { AnswerFlags, CodecPolicy, MediaEngine, OfferFlags } from '../../media/engine/types';
 import { mediaType } from '../sip/core/inspection';
 import type { SipRequest, SipResponse } from '../sip/message/message';
 import type { MediaProfile } from './types';
@@ -42,6 +48,13 @@ export function originVersion(sdp: string): string | undefined {
   return fields.length >= 3 ? `${fields[1]} ${fields[2]}` : undefined;
 }
 
+/**
+ * What a user is offered beyond the caller's own codecs, in this order: G.711 first (PCMA ↔ PCMU is
+ * a table lookup), Opus last (an Opus encode is ~60–70 µs of CPU per 20 ms frame).
+ */
+export const TRANSCODE_APPEND: readonly string[] = Object.freeze(['PCMU', 'PCMA', 'opus']);
+const USER_CODECS: CodecPolicy = Object.freeze({ append: TRANSCODE_APPEND });
+
 export class CallMedia {
   private closed = false;
 
@@ -50,15 +63,20 @@ export class CallMedia {
     /** Internal id: the engine's call id. */
     readonly id: string,
     private readonly requireSrtp: boolean,
+    /** calls.transcode: the engine may transcode when the two ends share no codec. */
+    private readonly transcode: boolean,
   ) {}
 
   /** Flags for an offer from a `from` peer to a `to` peer. */
   offerFlags(from: MediaProfile, to: MediaProfile, sdp: string): OfferFlags {
     const requireSecure = from.kind === 'user' && this.requireSrtp;
     if (to.kind === 'trunk') {
-      return { transport: to.policy.profile, codecs: { allow: to.policy.codecs }, requireSecure };
+      const codecs: CodecPolicy = this.transcode ? { allow: to.policy.codecs, transcode: true } : { allow: to.policy.codecs };
+      return { transport: to.policy.profile, codecs, requireSecure };
     }
-    return { transport: isEndToEnd(sdp) ? 'pass-through' : 'RTP/SAVP', requireSecure };
+    // End to end (DTLS-SRTP, ZRTP): the engine never reads the media, so nothing to transcode.
+    if (isEndToEnd(sdp)) return { transport: 'pass-through', requireSecure };
+    return this.transcode ? { transport: 'RTP/SAVP', codecs: USER_CODECS, requireSecure } : { transport: 'RTP/SAVP', requireSecure };
   }
 
   answerFlags(answerer: MediaProfile): AnswerFlags {

@@ -14,6 +14,8 @@ export interface CallsSettings {
   readonly requireTls: boolean;
   /** A user's leg must carry SRTP (SDES) or DTLS-SRTP/ZRTP end to end; else 488. */
   readonly requireSrtp: boolean;
+  /** The media engine may transcode when the two ends share no codec (media.ts); false: 488. */
+  readonly transcode: boolean;
   /** Unanswered calls are given up after this long (caller: 480 / 408). Seconds. */
   readonly ringTimeoutSec: number;
   /** Answered calls are ended after this long (0 = never). Seconds. */
@@ -22,16 +24,20 @@ export interface CallsSettings {
   readonly sessionTimer: { readonly enabled: boolean; readonly intervalSec: number; readonly minSeSec: number };
   /** Headers copied from one leg to the other (topology hiding allow-list, see headers.ts). */
   readonly passHeaders: readonly string[];
+  /** A user may transfer a call with a trunk party (REFER, blind transfer: transfer.ts); false: 501. */
+  readonly transfer: boolean;
 }
 
 export const DEFAULT_CALLS_SETTINGS: CallsSettings = Object.freeze({
   limits: Object.freeze({ maxConcurrent: 2000, maxPerUser: 4, cpsPerSource: 50, retryAfterSec: 5 }),
   requireTls: true,
   requireSrtp: true,
+  transcode: true,
   ringTimeoutSec: 120,
   maxDurationSec: 4 * 3600,
   sessionTimer: Object.freeze({ enabled: true, intervalSec: 1800, minSeSec: 90 }),
   passHeaders: Object.freeze(['P-Asserted-Identity', 'Privacy', 'Diversion', 'User-to-User']),
+  transfer: true,
 });
 
 /** Who is at the far end of a leg. */
@@ -84,13 +90,30 @@ export interface CallEvents {
   ringing: [];
   /** The 2xx was relayed to the caller. */
   answered: [];
+  /** A blind transfer completed (transfer.ts): the call now joins the transferee and the target. */
+  transferred: [transfer: CallTransfer];
   /** Both legs are over. */
   ended: [end: CallEnd];
+}
+
+/** What a completed blind transfer changed (RFC 5589 §6), for CDRs and logs. */
+export interface CallTransfer {
+  /** The transferor's part in the call it left, and its user name. */
+  readonly transferor: 'caller' | 'callee';
+  readonly transferredBy: string;
+  /** The transferee: the caller of the transferred call (its number or caller id). */
+  readonly caller: string;
+  /** The transfer target's number (E.164 or short code). */
+  readonly callee: string;
+  /** The trunk that answered for the target. */
+  readonly trunk: string;
 }
 
 /** Summary of a call for listings and tests. No SIP identifiers, no addresses. */
 export interface CallInfo {
   readonly id: string;
+  /** The media engine's id for the call (differs from `id` after a transfer: transfer-media.ts). */
+  readonly mediaId: string;
   readonly direction: CallDirection;
   readonly caller: string;
   readonly callee: string;

@@ -111,7 +111,7 @@ export function createGatewayMetrics(src: MetricSources): GatewayMetrics {
   src.b2bua.on('callEnded', onEnded);
 
   // ---- Media (media/engine) ------------------------------------------------------------------------
-  const tally = new MediaTally({ engine: src.media, callIds: () => src.b2bua.list().map((c) => c.id) });
+  const tally = new MediaTally({ engine: src.media, callIds: () => src.b2bua.list().map((c) => c.mediaId) });
   const mediaCounter = (name: string, help: string, labels: string[], fill: (c: Counter<string>, t: Awaited<ReturnType<MediaTally['refresh']>>) => void): void => {
     new Counter({ name: p + name, help, labelNames: labels, registers, async collect() { this.reset(); fill(this, await tally.refresh()); } });
   };

@@ -91,7 +91,7 @@ describe('B2BUA units', () => {
   });
 
   describe('media flags (issue 5 §1: SRTP to users, the trunk profile to trunks, pass-through end to end)', () => {
-    const media = new CallMedia({} as MediaEngine, 'c', true);
+    const media = new CallMedia({} as MediaEngine, 'c', true, false);
     const trunk = { kind: 'trunk', policy: { profile: 'RTP/AVP', codecs: ['PCMA', 'PCMU'], telephoneEvent: true } } as const;
 
     it('MUST give a user SDES-SRTP, or pass DTLS-SRTP through, and require security from users', () => {

@@ -64,7 +64,7 @@ describe('Calls with real peers: end-to-end keys and certificate checks (issue 5
       // The engine's ports facing each phone: the comparison is exactly "in on alice's leg, out on bob's".
       const [call] = t.gw.b2bua.list();
       assert.ok(call, 'the call is up');
-      const stats = await t.gw.media.query(call.id);
+      const stats = await t.gw.media.query(call.mediaId);
       const ports = (i: number): number[] => stats.legs[i]!.streams.flatMap((st) => (st.local ? [st.local.rtpPort, st.local.rtcpPort] : []));
       assert.deepEqual(stats.legs.map((l) => l.streams[0]!.mode), ['pass-through', 'pass-through']);
       relay = { alice: ports(0), bob: ports(1) };

@@ -40,15 +40,18 @@ describe('Calls with real peers: on-net over TLS and SRTP (issue 5 tests 1, 5, 7
     await t?.stop();
   });
 
-  it('1: alice (Opus preferred) calls bob (PCMU) over TLS with SRTP, and tones arrive both ways', async () => {
-    const alice = await phone('alice', 1000, { codecs: 'opus/48000/2,PCMU' });
-    const bob = await phone('bob', 440, { codecs: 'PCMU' });
+  /**
+   * alice dials bob, both answer over SRTP, 3.5 s of tones, alice hangs up; `during` runs while the
+   * call is up. Then each recording must hold the other's tone (1 kHz from alice, 440 Hz from bob).
+   */
+  const toneCall = async (alice: Phone, bob: Phone, during: () => void = () => undefined): Promise<void> => {
     alice.command('dial', 'sip:bob@127.0.0.1');
     await alice.waitEvent('CALL_ESTABLISHED', 10_000);
     await bob.waitEvent('CALL_ESTABLISHED', 5000);
     const menc = await alice.waitEvent('CALL_MENC', 5000);
     assert.match(menc.param ?? '', /AES_CM_128_HMAC_SHA1_80|AES/i);
     await new Promise((r) => setTimeout(r, 3500));
+    during();
     alice.command('hangup');
     await bob.waitEvent('CALL_CLOSED', 5000);
     const atBob = await toneOf(await settledFile(() => bob.received(), 5000));
@@ -56,6 +59,22 @@ describe('Calls with real peers: on-net over TLS and SRTP (issue 5 tests 1, 5, 7
     assert.ok(Math.abs(atBob.frequency - 1000) < 60, `bob heard ${atBob.frequency} Hz`);
     assert.ok(Math.abs(atAlice.frequency - 440) < 40, `alice heard ${atAlice.frequency} Hz`);
     assert.ok(atBob.rms > 0.01 && atAlice.rms > 0.01);
+  };
+
+  it('1: alice (Opus preferred) calls bob (PCMU) over TLS with SRTP, and tones arrive both ways', async () => {
+    const alice = await phone('alice', 1000, { codecs: 'opus/48000/2,PCMU' });
+    const bob = await phone('bob', 440, { codecs: 'PCMU' });
+    await toneCall(alice, bob);
+  });
+
+  it('1, transcoded: alice (Opus only) calls bob (PCMU only), the engine transcodes, and tones arrive both ways', async () => {
+    const alice = await phone('alice', 1000, { codecs: 'opus/48000/2' });
+    const bob = await phone('bob', 440, { codecs: 'PCMU' });
+    await toneCall(alice, bob, () => {
+      // Each phone speaks its own codec: the engine transcodes between them.
+      assert.match(alice.log(), /Set audio encoder: opus 48000Hz/);
+      assert.match(bob.log(), /Set audio encoder: PCMU 8000Hz/);
+    });
   });
 
   it('5: CANCEL before answer: the caller gets 487 and the callee stops ringing', async () => {

@@ -28,7 +28,7 @@ function fakes() {
   const b2bua = Object.assign(new EventEmitter(), {
     stats: { invites: 0, answered: 0, failed: 0, rejectedLimits: 0, challenges: 0, active: 0 },
     calls: [] as string[],
-    list(): CallInfo[] { return this.calls.map((id) => ({ id }) as CallInfo); },
+    list(): CallInfo[] { return this.calls.map((id) => ({ id, mediaId: id }) as CallInfo); },
   });
   const media = new Map<string, FakeMedia>();
   const registrarStats: RegistrarStats = { requests: 0, challenges: 0, accepted: 0, rejected: 0, bindingsAdded: 0, bindingsRemoved: 0, bindingsExpired: 0, storeFailures: 0 };
