@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { grantedScopes } from '../../../gateway/admin/http/auth';
 import { ADMIN_TOKEN_LABEL, AdminTokens, METRICS_TOKEN_LABEL } from '../../../gateway/admin/tokens';
-import { openAccountStore, type OpenedStore } from '../../../gateway/store';
 import type { AdminTokenRecord, AdminTokenStore } from '../../../gateway/store/types';
-import { makeDataDir, removeDataDir } from '../../store/fixtures';
+import { tokenFixture } from './token-fixture';
 
 /** A store whose rows a test can rewrite, as someone with write access to the database could. */
 class MemoryTokenStore implements AdminTokenStore {
@@ -27,73 +26,60 @@ class MemoryTokenStore implements AdminTokenStore {
 }
 
 describe('token scopes (gateway/admin/tokens.ts)', () => {
-  let dir: string;
-  let opened: OpenedStore;
-  let tokens: AdminTokens;
-  beforeEach(async () => {
-    dir = makeDataDir();
-    opened = await openAccountStore(dir);
-    tokens = new AdminTokens(opened.store.adminTokens, opened.masterKey);
-  });
-  afterEach(async () => {
-    tokens.dispose();
-    opened.masterKey.dispose();
-    await opened.store.close();
-    removeDataDir(dir);
-  });
+  const f = tokenFixture();
 
   describe('storage (HMAC verifier under the derived key, shown once)', () => {
     it('MUST store a metrics token as a verifier only, labelled metrics, distinct from the admin verifier', async () => {
-      const minted = await tokens.mint(METRICS_TOKEN_LABEL);
-      const [row] = await opened.store.adminTokens.list();
+      const minted = await f.tokens.mint(METRICS_TOKEN_LABEL);
+      const [row] = await f.opened.store.adminTokens.list();
       assert.equal(row!.label, 'metrics');
-      assert.ok(row!.mac.equals(tokens.mac(minted.token, 'metrics')));
-      assert.ok(!row!.mac.equals(tokens.mac(minted.token, 'admin')), 'one verifier per scope (domain separation)');
+      assert.ok(row!.mac.equals(f.tokens.mac(minted.token, 'metrics')));
+      assert.ok(!row!.mac.equals(f.tokens.mac(minted.token, 'admin')), 'one verifier per scope (domain separation)');
       assert.ok(!row!.mac.includes(Buffer.from(minted.token)), 'the token itself is not stored');
-      const verified = await tokens.verify(minted.token);
+      const verified = await f.tokens.verify(minted.token);
       assert.equal(verified?.id, minted.id);
       assert.equal(verified?.label, 'metrics');
     });
 
-    it('MUST keep verifying admin tokens stored before scopes existed (same HMAC input)', async () => {
-      const minted = await tokens.mint(ADMIN_TOKEN_LABEL);
-      const key = opened.masterKey.derive('adminToken');
+    it('MUST keep verifying admin f.tokens stored before scopes existed (same HMAC input)', async () => {
+      const minted = await f.tokens.mint(ADMIN_TOKEN_LABEL);
+      const key = f.opened.masterKey.derive('adminToken');
       const legacy = createHmac('sha256', key).update(`admin-token\0${minted.token}`, 'utf8').digest();
       key.fill(0);
-      assert.ok((await opened.store.adminTokens.list())[0]!.mac.equals(legacy));
-      assert.equal((await tokens.verify(minted.token))?.label, 'admin');
+      assert.ok((await f.opened.store.adminTokens.list())[0]!.mac.equals(legacy));
+      assert.equal((await f.tokens.verify(minted.token))?.label, 'admin');
     });
   });
 
   describe('rotation, one scope at a time', () => {
-    it('MUST revoke only older metrics tokens on a metrics rotation', async () => {
-      const admin = await tokens.ensureInitial();
+    it('MUST revoke only older metrics f.tokens on a metrics rotation', async () => {
+      const admin = await f.tokens.ensureInitial();
       assert.ok(admin);
-      const m1 = await tokens.mint(METRICS_TOKEN_LABEL);
-      const rotated = await tokens.rotate(METRICS_TOKEN_LABEL);
+      const m1 = await f.tokens.mint(METRICS_TOKEN_LABEL);
+      const rotated = await f.tokens.rotate(METRICS_TOKEN_LABEL);
       assert.deepEqual(rotated.revoked, [m1.id]);
-      assert.equal(await tokens.verify(m1.token), undefined, 'the old metrics token is refused');
-      assert.equal((await tokens.verify(rotated.minted.token))?.label, 'metrics');
-      assert.equal((await tokens.verify(admin.token))?.label, 'admin', 'the admin token survives');
+      assert.equal(await f.tokens.verify(m1.token), undefined, 'the old metrics token is refused');
+      assert.equal((await f.tokens.verify(rotated.minted.token))?.label, 'metrics');
+      assert.equal((await f.tokens.verify(admin.token))?.label, 'admin', 'the admin token survives');
     });
 
-    it('MUST revoke only older admin tokens on an admin rotation', async () => {
-      const admin = await tokens.ensureInitial();
+    it('MUST revoke only older admin f.tokens on an admin rotation', async () => {
+      const admin = await f.tokens.ensureInitial();
       assert.ok(admin);
-      const metrics = await tokens.mint(METRICS_TOKEN_LABEL);
-      const rotated = await tokens.rotate();
+      const metrics = await f.tokens.mint(METRICS_TOKEN_LABEL);
+      const rotated = await f.tokens.rotate();
       assert.deepEqual(rotated.revoked, [admin.id]);
-      assert.equal(await tokens.verify(admin.token), undefined);
-      assert.equal((await tokens.verify(metrics.token))?.label, 'metrics', 'the metrics token survives');
-      const labels = (await opened.store.adminTokens.list()).map((t) => t.label).sort();
+      assert.equal(await f.tokens.verify(admin.token), undefined);
+      assert.equal((await f.tokens.verify(metrics.token))?.label, 'metrics', 'the metrics token survives');
+      const labels = (await f.opened.store.adminTokens.list()).map((t) => t.label).sort();
       assert.deepEqual(labels, ['admin', 'metrics']);
     });
 
     it('MUST mint the first admin token even when a metrics token already exists', async () => {
-      await tokens.mint(METRICS_TOKEN_LABEL);
-      const first = await tokens.ensureInitial();
+      await f.tokens.mint(METRICS_TOKEN_LABEL);
+      const first = await f.tokens.ensureInitial();
       assert.ok(first, 'a metrics token is not an operator token');
-      assert.equal((await tokens.verify(first.token))?.label, 'admin');
+      assert.equal((await f.tokens.verify(first.token))?.label, 'admin');
     });
   });
 
@@ -102,7 +88,7 @@ describe('token scopes (gateway/admin/tokens.ts)', () => {
     let memTokens: AdminTokens;
     beforeEach(() => {
       store = new MemoryTokenStore();
-      memTokens = new AdminTokens(store, opened.masterKey);
+      memTokens = new AdminTokens(store, f.opened.masterKey);
     });
     afterEach(() => memTokens.dispose());
 

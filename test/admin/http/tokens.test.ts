@@ -1,45 +1,31 @@
 import assert from 'node:assert/strict';
-import { AdminTokens, isTokenShaped, SessionToken } from '../../../gateway/admin/tokens';
-import { openAccountStore, type OpenedStore } from '../../../gateway/store';
-import { makeDataDir, removeDataDir } from '../../store/fixtures';
+import { isTokenShaped, SessionToken } from '../../../gateway/admin/tokens';
+import { tokenFixture } from './token-fixture';
 
 describe('admin tokens (gateway/admin/tokens.ts)', () => {
-  let dir: string;
-  let opened: OpenedStore;
-  let tokens: AdminTokens;
-  beforeEach(async () => {
-    dir = makeDataDir();
-    opened = await openAccountStore(dir);
-    tokens = new AdminTokens(opened.store.adminTokens, opened.masterKey);
-  });
-  afterEach(async () => {
-    tokens.dispose();
-    opened.masterKey.dispose();
-    await opened.store.close();
-    removeDataDir(dir);
-  });
+  const f = tokenFixture();
 
-  it('mints 256-bit base64url tokens, stores an HMAC verifier, verifies only the token itself', async () => {
-    const minted = await tokens.mint();
+  it('mints 256-bit base64url f.tokens, stores an HMAC verifier, verifies only the token itself', async () => {
+    const minted = await f.tokens.mint();
     assert.ok(isTokenShaped(minted.token));
     assert.equal(Buffer.from(minted.token, 'base64url').length, 32);
-    const [record] = await opened.store.adminTokens.list();
-    assert.ok(record!.mac.equals(tokens.mac(minted.token)));
-    assert.equal((await tokens.verify(minted.token))?.id, minted.id);
-    assert.equal(await tokens.verify(minted.token.slice(1) + 'A'), undefined);
-    assert.equal(await tokens.verify(''), undefined);
-    assert.ok((await opened.store.adminTokens.list())[0]!.lastUsedAt !== undefined, 'use is recorded');
+    const [record] = await f.opened.store.adminTokens.list();
+    assert.ok(record!.mac.equals(f.tokens.mac(minted.token)));
+    assert.equal((await f.tokens.verify(minted.token))?.id, minted.id);
+    assert.equal(await f.tokens.verify(minted.token.slice(1) + 'A'), undefined);
+    assert.equal(await f.tokens.verify(''), undefined);
+    assert.ok((await f.opened.store.adminTokens.list())[0]!.lastUsedAt !== undefined, 'use is recorded');
   });
 
   it('ensureInitial mints once; rotate mints first and then revokes every older token', async () => {
-    const first = await tokens.ensureInitial();
+    const first = await f.tokens.ensureInitial();
     assert.ok(first !== undefined);
-    assert.equal(await tokens.ensureInitial(), undefined);
-    const rotated = await tokens.rotate();
+    assert.equal(await f.tokens.ensureInitial(), undefined);
+    const rotated = await f.tokens.rotate();
     assert.deepEqual(rotated.revoked, [first.id]);
-    assert.equal(await tokens.verify(first.token), undefined);
-    assert.equal((await tokens.verify(rotated.minted.token))?.id, rotated.minted.id);
-    assert.deepEqual((await opened.store.adminTokens.list()).map((t) => t.id), [rotated.minted.id]);
+    assert.equal(await f.tokens.verify(first.token), undefined);
+    assert.equal((await f.tokens.verify(rotated.minted.token))?.id, rotated.minted.id);
+    assert.deepEqual((await f.opened.store.adminTokens.list()).map((t) => t.id), [rotated.minted.id]);
   });
 
   it('a session token matches only itself', () => {
