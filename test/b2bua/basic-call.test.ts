@@ -5,33 +5,22 @@
 import assert from 'node:assert/strict';
 import { serializeNameAddr } from '../../gateway/sip/message/grammar';
 import { tagOf } from '../../gateway/sip/message/message';
-import { startLab, type CallsLab } from './harness';
-import { SipUa, srtpAnswer, srtpSdp, uacDialog } from './sip-ua';
+import { labWithPair } from './harness';
+import { srtpAnswer, srtpSdp, uacDialog } from './sip-ua';
 
 describe('B2BUA basic call (RFC 3261 §13, §15)', function () {
   this.timeout(20000);
-  let lab: CallsLab;
-  let alice: SipUa;
-  let bob: SipUa;
+  const f = labWithPair();
 
-  before(async () => {
-    lab = await startLab();
-    alice = await lab.device('alice');
-    bob = await lab.device('bob');
-  });
-  after(async () => {
-    await lab?.stop();
-  });
-
-  it('MUST connect alice to bob with two separate dialogs and hide alice topology', async () => {
+  it('MUST connect f.alice to f.bob with two separate dialogs and hide f.alice topology', async () => {
     const offer = srtpSdp(31000);
-    const invite = alice.request('INVITE', 'sip:bob@127.0.0.1', { sdp: offer, headers: [['P-Asserted-Identity', '<sip:mallory@evil>'], ['Privacy', 'none'], ['X-Secret', 'internal']] });
-    const final = alice.transact(invite, 8000);
-    const inb = await bob.waitRequest('INVITE', 5000);
+    const invite = f.alice.request('INVITE', 'sip:bob@127.0.0.1', { sdp: offer, headers: [['P-Asserted-Identity', '<sip:mallory@evil>'], ['Privacy', 'none'], ['X-Secret', 'internal']] });
+    const final = f.alice.transact(invite, 8000);
+    const inb = await f.bob.waitRequest('INVITE', 5000);
     // §1 topology hiding: new Call-ID, tags, Via, Contact; nothing else of alice's request.
     assert.notEqual(inb.callId, invite.callId);
     assert.equal(inb.via.length, 1);
-    assert.notEqual(tagOf(inb.from), alice.tag);
+    assert.notEqual(tagOf(inb.from), f.alice.tag);
     assert.equal(inb.headers.get('X-Secret'), undefined);
     assert.equal(inb.headers.get('P-Asserted-Identity'), undefined, 'a user PAI is not believed');
     assert.equal(inb.headers.get('Privacy'), 'none');
@@ -42,30 +31,30 @@ describe('B2BUA basic call (RFC 3261 §13, §15)', function () {
     const aliceKey = /inline:([^\s|]+)/.exec(offer)![1];
     assert.ok(!inSdp.includes(aliceKey), 'alice SDES key never reaches bob');
 
-    bob.respond(inb, 180, 'Ringing');
-    const ringing = await alice.waitResponseTo(invite, (r) => r.status === 180, 3000);
+    f.bob.respond(inb, 180, 'Ringing');
+    const ringing = await f.alice.waitResponseTo(invite, (r) => r.status === 180, 3000);
     assert.ok(tagOf(ringing.to));
     const answer = srtpAnswer(inSdp, 32000);
-    bob.respond(inb, 200, 'OK', { sdp: answer });
+    f.bob.respond(inb, 200, 'OK', { sdp: answer });
     const ok = await final;
     assert.equal(ok.status, 200);
     assert.doesNotMatch(ok.body.toString(), /m=audio 32000 /);
     assert.equal(tagOf(ok.to), tagOf(ringing.to), 'the 180 and the 200 belong to one early dialog');
-    // The gateway ACKs bob itself.
-    const bobAck = await bob.waitRequest('ACK', 3000);
+    // The gateway ACKs f.bob itself.
+    const bobAck = await f.bob.waitRequest('ACK', 3000);
     assert.equal(bobAck.callId, inb.callId);
 
     const ad = uacDialog(invite, ok);
-    alice.send(alice.inDialog('ACK', ad, invite.cseq.seq));
-    const bye = alice.inDialog('BYE', ad, invite.cseq.seq + 1);
-    alice.send(bye);
-    const byeAtBob = await bob.waitRequest('BYE', 3000);
+    f.alice.send(f.alice.inDialog('ACK', ad, invite.cseq.seq));
+    const bye = f.alice.inDialog('BYE', ad, invite.cseq.seq + 1);
+    f.alice.send(bye);
+    const byeAtBob = await f.bob.waitRequest('BYE', 3000);
     assert.equal(byeAtBob.callId, inb.callId);
     assert.equal(tagOf(byeAtBob.from), tagOf(inb.from));
-    assert.equal(tagOf(byeAtBob.to), bob.tag);
-    assert.equal((await alice.finalFor(bye)).status, 200);
+    assert.equal(tagOf(byeAtBob.to), f.bob.tag);
+    assert.equal((await f.alice.finalFor(bye)).status, 200);
     // Nothing of the dialog is left.
-    await waitFor(() => lab.t.gw.b2bua.list().length === 0, 2000);
+    await waitFor(() => f.lab.t.gw.b2bua.list().length === 0, 2000);
   });
 });
 

@@ -76,3 +76,34 @@ export async function startLab(set: string[] = [], o: { pbxFields?: string } = {
     },
   };
 }
+
+export interface LabWithPair {
+  readonly lab: CallsLab;
+  readonly alice: SipUa;
+  readonly bob: SipUa;
+}
+
+/**
+ * A lab with alice and bob registered, started before the tests of the calling `describe` and
+ * stopped after them (mocha before/after hooks registered where this is called).
+ */
+export function labWithPair(set: string[] = []): LabWithPair {
+  let current: LabWithPair | undefined;
+  let lab: CallsLab | undefined;
+  before(async () => {
+    lab = await startLab(set);
+    current = { lab, alice: await lab.device('alice'), bob: await lab.device('bob') };
+  });
+  after(async () => {
+    await lab?.stop();
+  });
+  const get = (): LabWithPair => {
+    if (current === undefined) throw new Error('lab used outside its describe');
+    return current;
+  };
+  return {
+    get lab() { return get().lab; },
+    get alice() { return get().alice; },
+    get bob() { return get().bob; },
+  };
+}

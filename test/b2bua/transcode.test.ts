@@ -10,8 +10,8 @@ import { CallMedia, TRANSCODE_APPEND } from '../../gateway/b2bua/media';
 import type { MediaEngine } from '../../media/engine';
 import { loadConfig } from '../../config/load';
 import { establish, hangup, waitFor } from './flows';
-import { startLab, type CallsLab } from './harness';
-import { dtlsSdp, rtpSdp, srtpAnswer, srtpSdp, uacDialog, type SipUa } from './sip-ua';
+import { labWithPair } from './harness';
+import { dtlsSdp, rtpSdp, srtpAnswer, srtpSdp, uacDialog } from './sip-ua';
 
 /** An Opus-only SDES-SRTP description (baresip with audio_codecs=opus/48000/2); `tag`: the a=crypto tag it answers. */
 function opusSdp(port: number, tag = 1): string {
@@ -54,24 +54,13 @@ describe('B2BUA transcoding (calls.transcode)', function () {
   });
 
   describe('calls.transcode=true (the default)', () => {
-    let lab: CallsLab;
-    let alice: SipUa;
-    let bob: SipUa;
-
-    before(async () => {
-      lab = await startLab();
-      alice = await lab.device('alice');
-      bob = await lab.device('bob');
-    });
-    after(async () => {
-      await lab?.stop();
-    });
+    const f = labWithPair();
     afterEach(async () => {
-      await waitFor(() => lab.t.gw.b2bua.list().length === 0, 3000, 'calls over');
+      await waitFor(() => f.lab.t.gw.b2bua.list().length === 0, 3000, 'calls over');
     });
 
     it('MUST connect an Opus-only caller to a PCMU-only callee: PCMU offered after Opus, each answered in its own codec', async () => {
-      const e = await establish(alice, bob, 'sip:bob@127.0.0.1', { callerSdp: opusSdp(31000) });
+      const e = await establish(f.alice, f.bob, 'sip:bob@127.0.0.1', { callerSdp: opusSdp(31000) });
       const offer = e.inbound.body.toString();
       assert.equal(mLine(offer), 'RTP/SAVP 111 0 8 110 101', 'Opus first, then what the engine can transcode to');
       assert.match(offer, /a=rtpmap:0 PCMU\/8000/);
@@ -83,78 +72,67 @@ describe('B2BUA transcoding (calls.transcode)', function () {
       assert.match(answer, /a=fmtp:111 stereo=1;sprop-stereo=1/);
       assert.doesNotMatch(answer, /PCMU|PCMA/);
       assert.match(answer, /a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/);
-      assert.equal((await hangup(alice, e)).status, 200);
+      assert.equal((await hangup(f.alice, e)).status, 200);
     });
 
     it('MUST relay, not transcode, when the callee shares the caller\'s codec', async () => {
-      const e = await establish(alice, bob, 'sip:bob@127.0.0.1'); // PCMU both
+      const e = await establish(f.alice, f.bob, 'sip:bob@127.0.0.1'); // PCMU both
       assert.equal(mLine(e.inbound.body.toString()), 'RTP/SAVP 0 8 96 101 97');
       assert.equal(mLine(e.ok.body.toString()), 'RTP/SAVP 0 101');
-      assert.equal((await hangup(alice, e)).status, 200);
+      assert.equal((await hangup(f.alice, e)).status, 200);
     });
 
     it('MUST connect an Opus-only user to a PCMA/PCMU trunk through the transcoder', async () => {
-      const e = await establish(alice, lab.pbx, 'sip:+34600111222@127.0.0.1', { callerSdp: opusSdp(31000) });
+      const e = await establish(f.alice, f.lab.pbx, 'sip:+34600111222@127.0.0.1', { callerSdp: opusSdp(31000) });
       const offer = e.inbound.body.toString();
       assert.equal(mLine(offer), 'RTP/AVP 8 0 101', 'the trunk\'s codecs, telephone-event on their clock');
       assert.doesNotMatch(offer, /opus|a=crypto/);
       assert.equal(mLine(e.ok.body.toString()), 'RTP/SAVP 111 110');
-      assert.equal((await hangup(alice, e)).status, 200);
+      assert.equal((await hangup(f.alice, e)).status, 200);
     });
 
     it('MUST let an Opus-only user answer a trunk\'s G.711 call', async () => {
-      const inv = lab.pbx.request('INVITE', `sip:+34911000001@127.0.0.1:${lab.udpPort}`, { sdp: rtpSdp(30700) });
-      lab.pbx.send(inv);
-      const atAlice = await alice.waitRequest('INVITE', 5000);
+      const inv = f.lab.pbx.request('INVITE', `sip:+34911000001@127.0.0.1:${f.lab.udpPort}`, { sdp: rtpSdp(30700) });
+      f.lab.pbx.send(inv);
+      const atAlice = await f.alice.waitRequest('INVITE', 5000);
       const offer = atAlice.body.toString();
       assert.equal(mLine(offer), 'RTP/SAVP 8 0 96 101 97', 'the PBX\'s codecs, then Opus');
       assert.match(offer, /a=rtpmap:96 opus\/48000\/2/);
       const tag = /a=crypto:(\d{1,3}) AES_CM_128_HMAC_SHA1_80 /.exec(offer)![1];
-      alice.respond(atAlice, 200, 'OK', { sdp: opusSdp(31000, Number(tag)).replace('RTP/SAVP 111 110', 'RTP/SAVP 96 97').replace(/:111 /g, ':96 ').replace(/:110 /g, ':97 ') });
-      const ok = await lab.pbx.finalFor(inv, 5000);
+      f.alice.respond(atAlice, 200, 'OK', { sdp: opusSdp(31000, Number(tag)).replace('RTP/SAVP 111 110', 'RTP/SAVP 96 97').replace(/:111 /g, ':96 ').replace(/:110 /g, ':97 ') });
+      const ok = await f.lab.pbx.finalFor(inv, 5000);
       assert.equal(ok.status, 200);
       assert.equal(mLine(ok.body.toString()), 'RTP/AVP 8 101', 'the PBX is answered in PCMA, its first choice');
       const dialog = uacDialog(inv, ok);
-      lab.pbx.send(lab.pbx.inDialog('ACK', dialog, inv.cseq.seq));
-      await alice.waitRequest('ACK', 3000);
-      const bye = lab.pbx.inDialog('BYE', dialog, inv.cseq.seq + 1);
-      lab.pbx.send(bye);
-      await alice.waitRequest('BYE', 3000);
-      assert.equal((await lab.pbx.finalFor(bye, 3000)).status, 200);
+      f.lab.pbx.send(f.lab.pbx.inDialog('ACK', dialog, inv.cseq.seq));
+      await f.alice.waitRequest('ACK', 3000);
+      const bye = f.lab.pbx.inDialog('BYE', dialog, inv.cseq.seq + 1);
+      f.lab.pbx.send(bye);
+      await f.alice.waitRequest('BYE', 3000);
+      assert.equal((await f.lab.pbx.finalFor(bye, 3000)).status, 200);
     });
   });
 
   describe('calls.transcode=false', () => {
-    let lab: CallsLab;
-    let alice: SipUa;
-    let bob: SipUa;
-
-    before(async () => {
-      lab = await startLab(['calls.transcode=false']);
-      alice = await lab.device('alice');
-      bob = await lab.device('bob');
-    });
-    after(async () => {
-      await lab?.stop();
-    });
+    const f = labWithPair(['calls.transcode=false']);
 
     it('MUST answer 488 to an Opus-only caller whose callee answers PCMU, and end the callee\'s leg', async () => {
-      const invite = alice.request('INVITE', 'sip:bob@127.0.0.1', { sdp: opusSdp(31000) });
-      const final = alice.transact(invite, 8000);
-      const inbound = await bob.waitRequest('INVITE', 5000);
+      const invite = f.alice.request('INVITE', 'sip:bob@127.0.0.1', { sdp: opusSdp(31000) });
+      const final = f.alice.transact(invite, 8000);
+      const inbound = await f.bob.waitRequest('INVITE', 5000);
       assert.equal(mLine(inbound.body.toString()), 'RTP/SAVP 111 110', 'nothing appended');
       // What a PCMU-only phone that ignored the offer's codecs would answer.
-      bob.respond(inbound, 200, 'OK', { sdp: srtpAnswer(inbound.body.toString(), 32000) });
+      f.bob.respond(inbound, 200, 'OK', { sdp: srtpAnswer(inbound.body.toString(), 32000) });
       assert.equal((await final).status, 488);
-      await bob.waitRequest('ACK', 3000, (r) => r.callId === inbound.callId);
-      await bob.waitRequest('BYE', 3000, (r) => r.callId === inbound.callId);
-      await waitFor(() => lab.t.gw.b2bua.list().length === 0, 3000, 'call over');
+      await f.bob.waitRequest('ACK', 3000, (r) => r.callId === inbound.callId);
+      await f.bob.waitRequest('BYE', 3000, (r) => r.callId === inbound.callId);
+      await waitFor(() => f.lab.t.gw.b2bua.list().length === 0, 3000, 'call over');
     });
 
     it('MUST answer 488 to an Opus-only user calling a PCMA/PCMU trunk, without calling the trunk', async () => {
-      const res = await alice.transact(alice.request('INVITE', 'sip:+34600111222@127.0.0.1', { sdp: opusSdp(31000) }), 8000);
+      const res = await f.alice.transact(f.alice.request('INVITE', 'sip:+34600111222@127.0.0.1', { sdp: opusSdp(31000) }), 8000);
       assert.equal(res.status, 488);
-      await lab.pbx.expectNoRequest('INVITE', 200);
+      await f.lab.pbx.expectNoRequest('INVITE', 200);
     });
   });
 });
