@@ -105,3 +105,13 @@ export function thrown(fn: () => unknown): unknown {
   }
   throw new Error('expected an exception');
 }
+
+/** One profile's packet vectors in ../shared/conformance/srtp/vectors.json (hex). */
+export interface PacketVector {
+  master_key: string;
+  master_salt: string;
+  rtp_plain: string;
+  srtp: string;
+  rtcp_plain: string;
+  srtcp: string;
+}

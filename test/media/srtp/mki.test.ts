@@ -15,7 +15,7 @@ import {
   type SrtpContextOptions,
   type SrtpProfileName,
 } from '../../../media/srtp';
-import { ALL_PROFILES, hex, loadVectors, pair, rtcp, rtp, thrown } from './helpers';
+import { ALL_PROFILES, hex, loadVectors, pair, rtcp, rtp, thrown, type PacketVector } from './helpers';
 
 const MKI = Buffer.from('deadbeef', 'hex');
 
@@ -29,15 +29,6 @@ function assertUnknownMki(err: unknown): void {
 function splice(profile: SrtpProfileName, withoutMki: Buffer, tagLength: number, mki: Buffer = MKI): Buffer {
   const at = profile.startsWith('AEAD') ? withoutMki.length : withoutMki.length - tagLength;
   return Buffer.concat([withoutMki.subarray(0, at), mki, withoutMki.subarray(at)]);
-}
-
-interface PacketVector {
-  master_key: string;
-  master_salt: string;
-  rtp_plain: string;
-  srtp: string;
-  rtcp_plain: string;
-  srtcp: string;
 }
 
 describe('SrtpContext MKI (RFC 3711 §3.1, §3.4; RFC 7714 §8, §9)', () => {

@@ -16,16 +16,7 @@ import {
 } from '../../../media/srtp';
 import { AesCounterMode } from '../../../media/srtp/cipher/ctr';
 import { srtcpGcmIv, srtpGcmIv } from '../../../media/srtp/cipher/gcm';
-import { hex, loadVectors } from './helpers';
-
-interface PacketVector {
-  master_key: string;
-  master_salt: string;
-  rtp_plain: string;
-  srtp: string;
-  rtcp_plain: string;
-  srtcp: string;
-}
+import { hex, loadVectors, type PacketVector } from './helpers';
 
 const vectors = loadVectors();
 const LIBSRTP_PREFIX = 'libsrtp_validate_';
