@@ -5,9 +5,9 @@
 import { request } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { FileAuditLog } from '../../../gateway/admin/audit';
-import { startAdminApi, type AdminApi, type RegistrarControl } from '../../../gateway/admin/http';
+import { startAdminApi, type AdminApi, type AdminApiOptions, type RegistrarControl } from '../../../gateway/admin/http';
 import { UserService } from '../../../gateway/admin/users';
-import { nullLogger } from '../../../gateway/log/logger';
+import { nullLogger, type Logger } from '../../../gateway/log/logger';
 import { openAccountStore, type MasterKey, type RegistrationBinding, type SqliteStore } from '../../../gateway/store';
 import { ensureCertificate, type TlsMaterial } from '../../../gateway/tls/certificate';
 import { makeDataDir, removeDataDir } from '../../store/fixtures';
@@ -46,6 +46,10 @@ export interface ApiHarness {
 export interface HarnessOptions {
   selfServiceAttempts?: number;
   cliEndpoint?: boolean;
+  /** The API's logger (default: nothing logged). */
+  log?: Logger;
+  /** Routes served next to /api (e.g. /metrics). */
+  extraRoutes?: AdminApiOptions['extraRoutes'];
 }
 
 export async function openApiHarness(options: HarnessOptions = {}): Promise<ApiHarness> {
@@ -61,8 +65,9 @@ export async function openApiHarness(options: HarnessOptions = {}): Promise<ApiH
       dataDir,
       admin: { host: '127.0.0.1', port: 0, selfServiceAttempts: options.selfServiceAttempts ?? 50, selfServiceWindowSec: 900, otpTtlSec: 86_400 },
     },
-    log: nullLogger, tls, store, masterKey, users, audit, registrar,
+    log: options.log ?? nullLogger, tls, store, masterKey, users, audit, registrar,
     cliEndpoint: options.cliEndpoint ?? false,
+    ...(options.extraRoutes !== undefined && { extraRoutes: options.extraRoutes }),
   });
   if (api.initialToken === undefined) throw new Error('first start must mint a token');
   return { dataDir, store, masterKey, users, audit, registrar, tls, api, clock, token: api.initialToken.token };

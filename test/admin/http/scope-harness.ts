@@ -6,17 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Gauge, Registry } from 'prom-client';
-import { AUDIT_FILE, FileAuditLog } from '../../../gateway/admin/audit';
-import { readCliEndpoint, startAdminApi } from '../../../gateway/admin/http';
+import { AUDIT_FILE } from '../../../gateway/admin/audit';
+import { readCliEndpoint } from '../../../gateway/admin/http';
 import { AdminTokens, type MintedToken, type TokenScope } from '../../../gateway/admin/tokens';
-import { UserService } from '../../../gateway/admin/users';
-import { nullLogger } from '../../../gateway/log/logger';
 import { serviceRoutes, ServiceLifecycle, type GatewayMetrics, type ServiceLifecycleOptions } from '../../../gateway/metrics';
-import { openAccountStore } from '../../../gateway/store';
-import { ensureCertificate } from '../../../gateway/tls/certificate';
 import { captureLogger, type CapturedLogger } from '../../log/capture';
-import { makeDataDir, removeDataDir } from '../../store/fixtures';
-import { FakeRegistrar, REALM, type ApiHarness } from './harness';
+import { closeApiHarness, openApiHarness, type ApiHarness } from './harness';
 
 /** A sample the fake registry exposes, to tell a real exposition from an error body. */
 export const PROBE_METRIC = 'ciphergate_scope_probe';
@@ -36,14 +31,7 @@ export interface ScopeHarness extends ApiHarness {
 }
 
 export async function openScopeHarness(): Promise<ScopeHarness> {
-  const dataDir = makeDataDir();
-  const { store, masterKey } = await openAccountStore(dataDir);
-  const clock = { now: Date.now() };
-  const users = new UserService({ store, masterKey, realm: REALM, now: () => clock.now });
-  const audit = FileAuditLog.open(dataDir);
-  const registrar = new FakeRegistrar();
   const captured = captureLogger();
-  const tls = await ensureCertificate({ dataDir, sip: { domain: 'localhost' }, tls: { cert: '', key: '', ca: '' } }, nullLogger);
   const registry = new Registry();
   new Gauge({ name: PROBE_METRIC, help: 'scope test probe', registers: [registry] }).set(1);
   const metrics: GatewayMetrics = { registry, dispose: () => undefined };
@@ -53,19 +41,12 @@ export async function openScopeHarness(): Promise<ScopeHarness> {
     store: { schemaVersion: () => 1 },
     b2bua: {} as ServiceLifecycleOptions['b2bua'],
   });
-  const api = await startAdminApi({
-    config: {
-      dataDir,
-      admin: { host: '127.0.0.1', port: 0, selfServiceAttempts: 50, selfServiceWindowSec: 900, otpTtlSec: 86_400 },
-    },
-    log: captured.log, tls, store, masterKey, users, audit, registrar,
-    cliEndpoint: true,
-    extraRoutes: serviceRoutes(metrics, lifecycle),
-  });
-  if (api.initialToken === undefined) throw new Error('first start must mint a token');
+  const h = await openApiHarness({ cliEndpoint: true, log: captured.log, extraRoutes: serviceRoutes(metrics, lifecycle) });
+  const { dataDir, store, masterKey } = h;
   const auditText = (): string => fs.readFileSync(path.join(dataDir, AUDIT_FILE), 'utf8');
   return {
-    dataDir, store, masterKey, users, audit, registrar, tls, api, clock, token: api.initialToken.token, captured,
+    ...h,
+    captured,
     async mint(scope) {
       const tokens = new AdminTokens(store.adminTokens, masterKey);
       try {
@@ -97,12 +78,6 @@ export async function openScopeHarness(): Promise<ScopeHarness> {
 /** Closes everything; returns the captured log output. */
 export async function closeScopeHarness(h: ScopeHarness | undefined): Promise<string> {
   if (h === undefined) return '';
-  await h.api.close();
-  await h.audit.close();
-  h.users.dispose();
-  h.masterKey.dispose();
-  await h.store.close();
-  const output = await h.captured.output();
-  removeDataDir(h.dataDir);
-  return output;
+  await closeApiHarness(h);
+  return h.captured.output();
 }
