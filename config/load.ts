@@ -20,7 +20,7 @@ import { resolveCalls } from '../gateway/b2bua/config';
 import { resolveCdr } from '../gateway/cdr/config';
 import { resolveMessaging } from '../gateway/messaging/config';
 import { checkCallsConfig, resolveRouting } from '../gateway/routing/config';
-import { resolveTrunks } from '../gateway/trunk/config';
+import { isAddressOrPrefix, resolveTrunks } from '../gateway/trunk/config';
 
 export { ConfigError } from './errors';
 export type { ConfigIssue } from './errors';
@@ -185,17 +185,6 @@ function crossCheck(doc: ConfigDocument): ConfigIssue[] {
   }
   issues.push(...checkCallsConfig(doc.routing, doc.trunks));
   return issues;
-}
-
-/** `192.0.2.1`, `10.0.0.0/8`, `2001:db8::/32`: an IP literal with an optional prefix length. */
-function isAddressOrPrefix(entry: string): boolean {
-  const slash = entry.indexOf('/');
-  const family = net.isIP(slash < 0 ? entry : entry.slice(0, slash));
-  if (family === 0) return false;
-  if (slash < 0) return true;
-  const bits = entry.slice(slash + 1);
-  if (bits.length === 0 || bits.length > 3 || ![...bits].every((c) => c >= '0' && c <= '9')) return false;
-  return Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 function resolveConfig(doc: ConfigDocument, cwd: string): Config {

@@ -13,8 +13,8 @@ import { databasePath } from '../store';
 import { openDatabase } from '../store/sqlite/database';
 import { NoDatabaseError, osUser } from './admin-target';
 import { localMessagingAdmin } from '../messaging/local-admin';
-import type { CliArgument, CliCommand, CliIo, CliOptions, CliValues } from './command';
-import { CONFIG_HELP, CONFIG_OPTIONS, CONFIG_USAGE, configFromArgs } from './config-options';
+import type { CliArgument, CliCommand, CliIo, CliValues } from './command';
+import { CONFIG_HELP, configFromArgs, configuredCommand, type ConfiguredCommandSpec } from './config-options';
 import { report } from './user-common';
 
 
@@ -41,24 +41,13 @@ const HELP = [
   'Exit status: 0 done, 1 failed (the reason on stderr), 2 bad command line.',
 ].join('\n');
 
-export interface GroupCommandSpec {
-  readonly name: string;
-  readonly summary: string;
-  readonly usage: string;
-  readonly help?: string;
-  readonly options?: CliOptions;
-  readonly args?: readonly CliArgument[];
+export interface GroupCommandSpec extends ConfiguredCommandSpec {
   act(target: GroupTarget, values: CliValues, args: readonly string[], io: CliIo): Promise<number>;
 }
 
 export function groupCommand(spec: GroupCommandSpec): CliCommand {
   return {
-    name: spec.name,
-    summary: spec.summary,
-    usage: `${spec.usage} ${CONFIG_USAGE}`.trim(),
-    help: spec.help === undefined ? HELP : `${spec.help}\n\n${HELP}`,
-    options: { ...CONFIG_OPTIONS, ...spec.options },
-    ...(spec.args !== undefined && { args: spec.args }),
+    ...configuredCommand(spec, HELP),
     async run(values, io, args) {
       let target: GroupTarget;
       try {

@@ -9,7 +9,7 @@ import { escapeControl } from '../log/logger';
 import { StoreError } from '../store';
 import { NoDatabaseError, openAdminTarget, type AdminTarget } from './admin-target';
 import { EXIT_FAILURE, EXIT_OK, println, UsageError, type CliArgument, type CliCommand, type CliIo, type CliOptions, type CliValues } from './command';
-import { CONFIG_HELP, CONFIG_OPTIONS, CONFIG_USAGE, configFromArgs } from './config-options';
+import { CONFIG_HELP, configFromArgs, configuredCommand, type ConfiguredCommandSpec } from './config-options';
 import { StdinError } from './stdin';
 
 export const NAME_ARG: readonly CliArgument[] = [{ name: 'NAME' }];
@@ -24,14 +24,7 @@ export const ACCOUNT_HELP = [
   'Exit status: 0 done, 1 failed (the reason on stderr), 2 bad command line.',
 ].join('\n');
 
-export interface AccountCommandSpec {
-  readonly name: string;
-  readonly summary: string;
-  /** Usage after the name, without the config options (appended). */
-  readonly usage: string;
-  readonly help?: string;
-  readonly options?: CliOptions;
-  readonly args?: readonly CliArgument[];
+export interface AccountCommandSpec extends ConfiguredCommandSpec {
   /** The database may be created (user add on a fresh dataDir). */
   readonly create?: boolean;
   /** Checks the command line before anything is opened; throw UsageError. */
@@ -43,12 +36,7 @@ export interface AccountCommandSpec {
 /** A CliCommand that loads the configuration, opens the target, acts, reports errors, closes. */
 export function accountCommand(spec: AccountCommandSpec): CliCommand {
   const command: CliCommand = {
-    name: spec.name,
-    summary: spec.summary,
-    usage: `${spec.usage} ${CONFIG_USAGE}`.trim(),
-    help: spec.help === undefined ? ACCOUNT_HELP : `${spec.help}\n\n${ACCOUNT_HELP}`,
-    options: { ...CONFIG_OPTIONS, ...spec.options },
-    ...(spec.args !== undefined && { args: spec.args }),
+    ...configuredCommand(spec, ACCOUNT_HELP),
     async run(values: CliValues, io: CliIo, args: readonly string[]): Promise<number> {
       try {
         return await runAccountCommand(spec, values, io, args);
