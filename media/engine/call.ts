@@ -169,10 +169,6 @@ export class Call {
 
   /** Overwrites every SDES key this call holds (ours and the legs'): called when the call ends. */
   wipeKeys(): void {
-    const wipe = (k: { masterKey: Buffer; masterSalt: Buffer } | undefined): void => {
-      k?.masterKey.fill(0);
-      k?.masterSalt.fill(0);
-    };
     for (const s of this.streams) {
       for (const side of s?.sides ?? []) {
         wipe(side.sdes?.local);
@@ -211,22 +207,18 @@ export class Call {
   private wipeUnused(p: PendingOffer): void {
     const live = new Set<Buffer>();
     for (const s of this.streams) for (const side of s?.sides ?? []) if (side.sdes) live.add(side.sdes.local.masterKey);
-    for (const so of p.streams) {
-      for (const c of so.sdesOffer?.cryptos ?? []) {
-        if (live.has(c.key.masterKey)) continue;
-        c.key.masterKey.fill(0);
-        c.key.masterSalt.fill(0);
-      }
-    }
+    wipeOffer(p, live);
   }
 }
 
-/** Overwrites every SDES key we offered in `p` (the call is over). */
-function wipeOffer(p: PendingOffer | undefined): void {
+function wipe(k: { masterKey: Buffer; masterSalt: Buffer } | undefined): void {
+  k?.masterKey.fill(0);
+  k?.masterSalt.fill(0);
+}
+
+/** Overwrites the SDES keys we offered in `p`, but those in `keep` (in use by a stream). */
+function wipeOffer(p: PendingOffer | undefined, keep: ReadonlySet<Buffer> = new Set()): void {
   for (const so of p?.streams ?? []) {
-    for (const c of so.sdesOffer?.cryptos ?? []) {
-      c.key.masterKey.fill(0);
-      c.key.masterSalt.fill(0);
-    }
+    for (const c of so.sdesOffer?.cryptos ?? []) if (!keep.has(c.key.masterKey)) wipe(c.key);
   }
 }
