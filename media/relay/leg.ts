@@ -25,7 +25,17 @@ import { followPeerSrtcpTag, rekey } from './srtp-keys';
 import { LegTranscoder } from './transcode';
 import { isValidRtcp, senderReportOf, translateRtcp } from './rtcp';
 import { RtcpReporter } from './rtcp-report';
-import { isMultiplexedMediaOctet, isRtcpOnMuxedPort, payloadType, rtpHeaderLength, sequenceNumber, ssrc, timestamp } from './rtp';
+import {
+  isMultiplexedMediaOctet,
+  isRtcpOnMuxedPort,
+  payloadType,
+  RTP_HEADER_LENGTH,
+  rtpHeaderLength,
+  sequenceNumber,
+  setPayloadType,
+  ssrc,
+  timestamp,
+} from './rtp';
 import { DROP, LegCounters } from './stats';
 
 const NO_PT = 255;
@@ -173,42 +183,49 @@ export class RelayLeg {
   private onRtp(msg: Buffer, rinfo: RemoteInfo, now: number): void {
     const latch = this.latchedRtp;
     if (!this.admissible(latch, rinfo, now)) return this.drop(DROP['unexpected-source'], now);
-    if (rtpHeaderLength(msg) < 0) return this.drop(DROP.malformed, now);
     let packet = msg;
     if (this.mode === 'srtp') {
+      // Step 4 for SRTP is the context's own header parse, before any crypto (SrtpFormatError →
+      // 'malformed'). The padding count is the last octet of the *decrypted* payload (RFC 3711
+      // §3.1), so it is only checked below: read before, it would be an octet of the tag.
       try {
         packet = this.srtpIn!.unprotectRtp(msg);
       } catch (e) {
         return this.srtpRefused(e, 'rtp', now);
       }
     }
-    const pt = payloadType(packet);
-    const outPt = this.payloadMap[pt]!;
+    const headerLength = rtpHeaderLength(packet);
+    if (headerLength < 0) return this.drop(DROP.malformed, now);
+    const outPt = this.payloadMap[payloadType(packet)]!;
     if (outPt === NO_PT) return this.drop(DROP['payload-type'], now);
     const tc = this.transcoder;
     let frames: Buffer[] | undefined;
-    // A transcoded leg's packets all go through its transcoder: audio, events and CN it knows, nothing else.
-    const kind = tc?.kindOf(outPt);
+    let clockRate = 0; // of the timestamps the reception statistics may use for jitter (audio only)
     if (tc !== undefined) {
+      // A transcoded leg's packets all go through its transcoder: audio, events and CN it knows, nothing else.
+      const kind = tc.kindOf(outPt);
       if (kind === undefined) return this.drop(DROP['payload-type'], now);
       try {
-        frames = tc.transcode(packet, rtpHeaderLength(packet), kind);
+        frames = tc.transcode(packet, headerLength, kind);
       } catch {
         return this.drop(DROP.malformed, now);
       }
+      if (kind === 'audio') clockRate = tc.inClock;
     }
-    this.latchedRtp = this.latch(latch, rinfo, now);
+    this.latchedRtp = latchOn(latch, rinfo, now);
+    const source = ssrc(packet);
+    const seq = sequenceNumber(packet);
     const c = this.counters;
     c.rxPackets++;
     c.rxBytes += msg.length;
-    c.track(ssrc(packet), sequenceNumber(packet));
+    c.track(source, seq);
     this.owner.accepted(now);
     if (this.reporter !== undefined) {
-      this.reporter.reception.packet(ssrc(packet), sequenceNumber(packet), timestamp(packet), now, kind === 'audio' ? tc!.inClock : 0);
+      this.reporter.reception.packet(source, seq, timestamp(packet), now, clockRate);
       this.reportIfDue(now);
     }
-    if (frames === undefined) return this.other.sendRtp(packet, outPt, this, now);
-    for (const f of frames) this.other.sendRtp(f, f[1]! & 0x7f, this, now);
+    if (frames === undefined) return this.other.sendRtp(packet, outPt, headerLength, this, now);
+    for (const f of frames) this.other.sendRtp(f, payloadType(f), RTP_HEADER_LENGTH, this, now);
   }
 
   private onRtcp(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean, now: number): void {
@@ -224,8 +241,8 @@ export class RelayLeg {
       followPeerSrtcpTag(this.srtpIn!, this.srtpOut!); // *_32: answer with the SRTCP tag length the peer uses
     }
     if (!isValidRtcp(packet)) return this.drop(DROP.malformed, now);
-    if (onRtcpPort) this.latchedRtcp = this.latch(latch, rinfo, now);
-    else this.latchedRtp = this.latch(latch, rinfo, now);
+    if (onRtcpPort) this.latchedRtcp = latchOn(latch, rinfo, now);
+    else this.latchedRtp = latchOn(latch, rinfo, now);
     this.counters.rxRtcpPackets++;
     this.counters.rxRtcpBytes += msg.length;
     this.owner.accepted(now);
@@ -256,8 +273,8 @@ export class RelayLeg {
     if (!isMultiplexedMediaOctet(msg[0]!)) return this.drop(DROP.malformed, now);
     const latch = onRtcpPort ? this.latchedRtcp : this.latchedRtp;
     if (!this.admissible(latch, rinfo, now)) return this.drop(DROP['unexpected-source'], now);
-    if (onRtcpPort) this.latchedRtcp = this.latch(latch, rinfo, now);
-    else this.latchedRtp = this.latch(latch, rinfo, now);
+    if (onRtcpPort) this.latchedRtcp = latchOn(latch, rinfo, now);
+    else this.latchedRtp = latchOn(latch, rinfo, now);
     const c = this.counters;
     const rtp = !onRtcpPort && msg[0]! >= 128 && msg[0]! <= 191 && msg.length >= 12 && !isRtcpOnMuxedPort(msg);
     if (rtp) {
@@ -275,10 +292,6 @@ export class RelayLeg {
   /** Step 3 (see latch.ts): SRTP legs admit anyone to authentication; plain legs per their policy. */
   private admissible(latch: Latch | undefined, rinfo: RemoteInfo, now: number): boolean {
     return admissible(latch, rinfo, now, this.mode === 'srtp' || this.latchPolicy === 'any-source', this.sdpHost);
-  }
-
-  private latch(latch: Latch | undefined, rinfo: RemoteInfo, now: number): Latch {
-    return latchOn(latch, rinfo, now);
   }
 
   private srtpRefused(e: unknown, kind: 'rtp' | 'rtcp', now: number): void {
@@ -310,13 +323,14 @@ export class RelayLeg {
   // Send (called by the other leg with a packet it accepted)
   // ---------------------------------------------------------------------------------------------
 
-  sendRtp(packet: Buffer, pt: number, from: RelayLeg, now: number): void {
-    const dest = this.latchedRtp ?? this.remoteRtp;
+  /** `headerLength`: of `packet`'s valid RTP header (rtpHeaderLength), as the receive path found it. */
+  sendRtp(packet: Buffer, pt: number, headerLength: number, from: RelayLeg, now: number): void {
     if (this.mode === 'pending' || this.mode === 'opaque') return from.drop(DROP['not-negotiated'], now);
+    const dest = this.latchedRtp ?? this.remoteRtp;
     if (dest === undefined) return from.drop(DROP['no-destination'], now);
-    if ((packet[1]! & 0x7f) !== pt) packet[1] = (packet[1]! & 0x80) | pt;
+    if (payloadType(packet) !== pt) setPayloadType(packet, pt);
     if (this.rewriter.apply(packet) === 'stale-source') return from.drop(DROP['stale-source'], now);
-    this.reporter?.sent(packet, Math.max(0, packet.length - rtpHeaderLength(packet)), now); // SR counts (RFC 3550 §6.4.1)
+    this.reporter?.sent(packet, packet.length - headerLength, now); // SR counts (RFC 3550 §6.4.1)
     let out = packet;
     if (this.mode === 'srtp') {
       try {

@@ -25,23 +25,23 @@ export function rekey(
     ctx?.close();
     return [undefined, -1];
   }
-  if (ctx !== undefined && wire.generation === generation) return [ctx, generation];
-  ctx?.close();
-  if (!wire.masterKey || !wire.masterSalt) return [undefined, -1];
+  // Whatever the outcome (kept, rebuilt, refused), the wire's key bytes are wiped: the context holds
+  // derived keys, and a copy sent again for a generation already in use must not linger either.
   try {
-    return [
-      new SrtpContext({
-        profile: wire.profile,
-        masterKey: wire.masterKey,
-        masterSalt: wire.masterSalt,
-        learnSrtcpTagLength: direction === 'receive',
-        ...(wire.mki !== undefined && { mki: wire.mki }),
-      }),
-      wire.generation,
-    ];
+    if (ctx !== undefined && wire.generation === generation) return [ctx, generation];
+    ctx?.close();
+    if (!wire.masterKey || !wire.masterSalt) return [undefined, -1];
+    const context = new SrtpContext({
+      profile: wire.profile,
+      masterKey: wire.masterKey,
+      masterSalt: wire.masterSalt,
+      learnSrtcpTagLength: direction === 'receive',
+      ...(wire.mki !== undefined && { mki: wire.mki }),
+    });
+    return [context, wire.generation];
   } finally {
-    wire.masterKey.fill(0); // the context holds derived keys; this copy is no longer needed
-    wire.masterSalt.fill(0);
+    wire.masterKey?.fill(0);
+    wire.masterSalt?.fill(0);
   }
 }
 

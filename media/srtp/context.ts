@@ -161,7 +161,7 @@ export class SrtpContext {
       const verdict = sent.check(index);
       if (verdict !== 'fresh') throw new SrtpKeyUsageError(verdict === 'replayed' ? 'index-reused' : 'index-too-old', ssrc, index);
     }
-    const window = this.rtpOut.getOrCreate(ssrc, () => new ReplayWindow(this.replayWindow));
+    const window = sent ?? this.rtpOut.getOrCreate(ssrc, () => new ReplayWindow(this.replayWindow));
     const out = this.transform.protectRtp(packet, headerLength, ssrc, index);
     window.accept(index);
     return out;
@@ -188,7 +188,7 @@ export class SrtpContext {
     }
     const plain = this.transform.unprotectRtp(packet, headerLength, ssrc, index);
     if (!plain) throw new SrtpAuthError('tag-mismatch', ssrc, index, 'rtp');
-    this.rtpIn.getOrCreate(ssrc, () => new ReplayWindow(this.replayWindow)).accept(index);
+    (window ?? this.rtpIn.getOrCreate(ssrc, () => new ReplayWindow(this.replayWindow))).accept(index);
     return plain;
   }
 
@@ -196,7 +196,7 @@ export class SrtpContext {
   protectRtcp(packet: Uint8Array): Buffer {
     this.assertOpen();
     const ssrc = parseRtcpHeader(packet, 0);
-    const sender = this.rtcpOut.getOrCreate(ssrc, () => ({ next: 0 }));
+    const sender = this.rtcpOut.get(ssrc) ?? this.rtcpOut.getOrCreate(ssrc, () => ({ next: 0 }));
     const index = sender.next;
     if (index > MAX_SRTCP_INDEX) throw new SrtpKeyUsageError('index-exhausted', ssrc, index);
     const out = this.transform.protectRtcp(packet, ssrc, index, this.encryptRtcp, this.srtcpTag);
@@ -251,7 +251,7 @@ export class SrtpContext {
     }
     const plain = this.transform.unprotectRtcp(packet, ssrc, index, encrypted, tagLength);
     if (!plain) throw new SrtpAuthError('tag-mismatch', ssrc, index, 'rtcp');
-    this.rtcpIn.getOrCreate(ssrc, () => new ReplayWindow(this.replayWindow)).accept(index);
+    (window ?? this.rtcpIn.getOrCreate(ssrc, () => new ReplayWindow(this.replayWindow))).accept(index);
     return plain;
   }
 

@@ -17,6 +17,16 @@ class GcmSession {
   readonly salt: Buffer;
   /** Reused IV buffer: createCipheriv copies it. */
   readonly iv = Buffer.alloc(GCM_IV_LENGTH);
+  /** Reused AAD of an encrypted SRTCP packet, header(8) || E|index (§9.1): setAAD consumes it at once. */
+  private readonly headerAad = Buffer.alloc(RTCP_HEADER_LENGTH + 4);
+
+  /** The AAD of an encrypted SRTCP packet, valid until the next call. */
+  srtcpHeaderAad(packet: Uint8Array, word: number): Buffer {
+    const aad = this.headerAad;
+    for (let i = 0; i < RTCP_HEADER_LENGTH; i++) aad[i] = packet[i];
+    writeUint32(aad, RTCP_HEADER_LENGTH, word);
+    return aad;
+  }
 
   constructor(keys: SessionKeys) {
     this.aead = new AesGcm(keys.encryptionKey);
@@ -26,6 +36,7 @@ class GcmSession {
   wipe(): void {
     this.salt.fill(0);
     this.iv.fill(0);
+    this.headerAad.fill(0);
   }
 }
 
@@ -77,10 +88,7 @@ export class AeadGcmTransform implements SrtpTransform {
     writeUint32(out, length + GCM_TAG_LENGTH, word);
     if (m > 0) out.set(this.mki, length + GCM_TAG_LENGTH + 4);
     if (encrypt) {
-      const aad = Buffer.allocUnsafe(RTCP_HEADER_LENGTH + 4);
-      aad.set(packet.subarray(0, RTCP_HEADER_LENGTH), 0);
-      writeUint32(aad, RTCP_HEADER_LENGTH, word);
-      this.rtcp.aead.seal(iv, aad, packet.subarray(RTCP_HEADER_LENGTH), out, RTCP_HEADER_LENGTH);
+      this.rtcp.aead.seal(iv, this.rtcp.srtcpHeaderAad(packet, word), packet.subarray(RTCP_HEADER_LENGTH), out, RTCP_HEADER_LENGTH);
     } else {
       const aad = Buffer.allocUnsafe(length + 4);
       aad.set(packet, 0);
@@ -98,9 +106,7 @@ export class AeadGcmTransform implements SrtpTransform {
     const tag = packet.subarray(tagAt, wordAt);
     const out = Buffer.allocUnsafe(tagAt); // every octet is written below before it is returned
     if (encrypted) {
-      const aad = Buffer.allocUnsafe(RTCP_HEADER_LENGTH + 4);
-      aad.set(packet.subarray(0, RTCP_HEADER_LENGTH), 0);
-      writeUint32(aad, RTCP_HEADER_LENGTH, word);
+      const aad = this.rtcp.srtcpHeaderAad(packet, word);
       if (!this.rtcp.aead.open(iv, aad, packet.subarray(RTCP_HEADER_LENGTH, tagAt), tag, out, RTCP_HEADER_LENGTH)) return null;
       out.set(packet.subarray(0, RTCP_HEADER_LENGTH), 0);
     } else {
