@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger';
 import { SipParseError } from './message/errors';
 import { makeErrorResponse } from './message/error-response';
 import type { SipMessage, SipRequest } from './message/message';
-import { parseMessage, type ParserLimits } from './message/parser';
+import { parseMessage, parserLimits, type ParseOptions, type ParserLimits } from './message/parser';
 import { serializeMessage } from './message/serializer';
 import { isSipUri, type Uri } from './message/types';
 import { UaCore } from './core/ua-core';
@@ -55,11 +55,17 @@ export class SipStack implements TransportUser {
   readonly core: UaCore;
   readonly transactions: TransactionLayer;
   readonly stats: SipStackStats = { parseErrors: {}, dropped: 0, filtered: 0 };
+  /** Parse options per framing, built once: the limits are merged here, not on every message. */
+  private readonly datagramParse: ParseOptions;
+  private readonly streamParse: ParseOptions;
 
   constructor(
     private readonly transport: StackTransport,
     private readonly opts: SipStackOptions,
   ) {
+    const limits = parserLimits(opts.parserLimits);
+    this.datagramParse = { stream: false, limits };
+    this.streamParse = { stream: true, limits };
     this.core = new UaCore({ log: opts.log, product: opts.product });
     this.transactions = new TransactionLayer(
       { send: (msg, target) => this.send(msg, target) },
@@ -83,7 +89,7 @@ export class SipStack implements TransportUser {
     }
     let msg: SipMessage;
     try {
-      msg = parseMessage(data, { stream: info.protocol !== 'UDP', limits: this.opts.parserLimits });
+      msg = parseMessage(data, info.protocol === 'UDP' ? this.datagramParse : this.streamParse);
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
       this.refuse(err, info);

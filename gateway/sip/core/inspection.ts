@@ -44,10 +44,8 @@ function acceptAllows(accept: string[], type: string): boolean {
 }
 
 export function inspectRequest(req: SipRequest, caps: Capabilities): Rejection | undefined {
-  const allowHeader: [string, string] = ['Allow', caps.allow.join(', ')];
-
   // §8.2.1: an unknown method gets 501; a known one this element does not implement gets 405 with Allow.
-  if (!KNOWN_METHODS.has(req.method)) return { status: 501, reason: 'Not Implemented', headers: [allowHeader] };
+  if (!KNOWN_METHODS.has(req.method)) return { status: 501, reason: 'Not Implemented', headers: [['Allow', caps.allow.join(', ')]] };
   if (req.method === 'ACK' || req.method === 'CANCEL') return undefined;
 
   // §8.2.2.1: a Request-URI scheme we cannot process gets 416.
@@ -62,10 +60,9 @@ export function inspectRequest(req: SipRequest, caps: Capabilities): Rejection |
   }
 
   // §8.2.2.3: option tags in Require (and, acting for the next hop, Proxy-Require) we do not support.
-  const supported = new Set(caps.supported.map((s) => s.toLowerCase()));
-  const unsupported = tokens([...req.headers.getAll('Require'), ...req.headers.getAll('Proxy-Require')]).filter(
-    (t) => !supported.has(t.toLowerCase()),
-  );
+  const required = tokens([...req.headers.getAll('Require'), ...req.headers.getAll('Proxy-Require')]);
+  const supported = required.length === 0 ? undefined : new Set(caps.supported.map((s) => s.toLowerCase()));
+  const unsupported = supported === undefined ? [] : required.filter((t) => !supported.has(t.toLowerCase()));
   if (unsupported.length > 0) {
     return { status: 420, reason: 'Bad Extension', headers: [['Unsupported', [...new Set(unsupported)].join(', ')]] };
   }

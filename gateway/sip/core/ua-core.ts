@@ -14,7 +14,7 @@ import { ACCEPTED_CONTENT_TYPES, ACCEPTED_ENCODINGS, type Capabilities } from '.
 import { inspectRequest } from './inspection';
 
 export interface ReplyOptions {
-  headers?: Array<[string, string]>;
+  headers?: ReadonlyArray<[string, string]>;
   body?: Buffer;
   contentType?: string;
   /** Add a To tag (RFC 3261 §8.2.6.2: every final response outside a dialog gets one). Default true for ≥ 200. */
@@ -70,6 +70,8 @@ export class UaCore implements TransactionLayerUser {
   transactions?: TransactionLayer;
   /** Key for stateless To tags (RFC 3261 §8.2.7): the same request always gets the same tag. */
   private readonly statelessTagKey = randomBytes(32);
+  /** Capabilities and the OPTIONS answer's headers, built on first use and dropped when a handler or tag is added. */
+  private advertised?: { capabilities: Capabilities; optionsHeaders: ReadonlyArray<[string, string]> };
 
   constructor(private readonly opts: UaCoreOptions) {
     this.supported = [...(opts.supported ?? [])];
@@ -86,6 +88,7 @@ export class UaCore implements TransactionLayerUser {
     this.handlers.set(m, handler);
     if (options.advertise === false) this.unadvertised.add(m);
     else this.unadvertised.delete(m);
+    this.advertised = undefined;
   }
 
   /** Installs the dialog layer's hooks (ACK for 2xx, CANCEL, ACK timeout). */
@@ -96,12 +99,28 @@ export class UaCore implements TransactionLayerUser {
   /** Adds option tags to Supported (a layer that implements e.g. `timer` or `outbound`). */
   support(...tags: string[]): void {
     for (const t of tags) if (!this.supported.includes(t)) this.supported.push(t);
+    this.advertised = undefined;
   }
 
   get capabilities(): Capabilities {
+    return this.advertisement().capabilities;
+  }
+
+  /** RFC 3261 §11.2: the OPTIONS answer carries Allow, Accept, Accept-Encoding, Accept-Language and Supported. */
+  private advertisement(): NonNullable<UaCore['advertised']> {
+    if (this.advertised !== undefined) return this.advertised;
     const allow = ['ACK', 'CANCEL'];
     for (const m of this.handlers.keys()) if (!this.unadvertised.has(m)) allow.push(m);
-    return { allow, supported: this.supported };
+    const supported = [...this.supported];
+    const optionsHeaders: ReadonlyArray<[string, string]> = [
+      ['Allow', allow.join(', ')],
+      ['Accept', ACCEPTED_CONTENT_TYPES.join(', ')],
+      ['Accept-Encoding', ACCEPTED_ENCODINGS.join(', ')],
+      ['Accept-Language', 'en'],
+      ['Supported', supported.join(', ')],
+    ];
+    this.advertised = { capabilities: { allow, supported }, optionsHeaders };
+    return this.advertised;
   }
 
   onRequest(request: SipRequest, tx: ServerTransaction, info: ReceivedInfo): void {
@@ -155,7 +174,7 @@ export class UaCore implements TransactionLayerUser {
       this.stats.rejected[rejection.status] = (this.stats.rejected[rejection.status] ?? 0) + 1;
       return this.build(request, rejection.status, rejection.reason, { headers: rejection.headers, toTag: tag });
     }
-    return this.build(request, 200, 'OK', { headers: this.optionsHeaders(), toTag: tag });
+    return this.build(request, 200, 'OK', { headers: this.advertisement().optionsHeaders, toTag: tag });
   }
 
   onAck(ack: SipRequest, info: ReceivedInfo): void {
@@ -178,20 +197,10 @@ export class UaCore implements TransactionLayerUser {
     this.opts.log.warn('response could not be sent', { error: error.message });
   }
 
-  /** RFC 3261 §11.2: 200 with Allow, Accept, Accept-Encoding, Accept-Language and Supported. */
+  /** RFC 3261 §11.2: 200 with the advertised capabilities. */
   private readonly optionsHandler: RequestHandler = (r) => {
-    r.reply(200, 'OK', { headers: this.optionsHeaders() });
+    r.reply(200, 'OK', { headers: this.advertisement().optionsHeaders });
   };
-
-  private optionsHeaders(): Array<[string, string]> {
-    return [
-      ['Allow', this.capabilities.allow.join(', ')],
-      ['Accept', ACCEPTED_CONTENT_TYPES.join(', ')],
-      ['Accept-Encoding', ACCEPTED_ENCODINGS.join(', ')],
-      ['Accept-Language', 'en'],
-      ['Supported', this.supported.join(', ')],
-    ];
-  }
 
   private reply(tx: ServerTransaction, request: SipRequest, status: number, reason: string, o: ReplyOptions = {}): SipResponse {
     const tag = o.toTag === false || status < 101 ? undefined : o.toTag ?? this.dialogTag(tx);

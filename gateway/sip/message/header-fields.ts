@@ -54,7 +54,7 @@ export class HeaderFields {
 
   constructor(
     private readonly isRequest: boolean,
-    private readonly limits: ParserLimits,
+    private readonly limits: Readonly<ParserLimits>,
   ) {}
 
   /** Records a fault (the first one wins). For a response, throws at once. */

@@ -29,12 +29,33 @@ export interface ParserLimits {
   maxListValues: number;
 }
 
-export const DEFAULT_PARSER_LIMITS: Readonly<ParserLimits> = Object.freeze({
-  maxMessageSize: 65535,
-  maxHeaders: 256,
-  maxHeaderLineLength: 8192,
-  maxListValues: 128,
-});
+/** Limits already complete (built by parserLimits): used as they are, not merged again per message. */
+const RESOLVED = new WeakSet<object>();
+
+function completeLimits(base: Readonly<ParserLimits>, partial: Partial<ParserLimits>): Readonly<ParserLimits> {
+  // One literal, one key order: every limits object the parser sees has the same hidden class.
+  const limits: Readonly<ParserLimits> = Object.freeze({
+    maxMessageSize: partial.maxMessageSize ?? base.maxMessageSize,
+    maxHeaders: partial.maxHeaders ?? base.maxHeaders,
+    maxHeaderLineLength: partial.maxHeaderLineLength ?? base.maxHeaderLineLength,
+    maxListValues: partial.maxListValues ?? base.maxListValues,
+  });
+  RESOLVED.add(limits);
+  return limits;
+}
+
+export const DEFAULT_PARSER_LIMITS: Readonly<ParserLimits> = completeLimits(
+  { maxMessageSize: 65535, maxHeaders: 256, maxHeaderLineLength: 8192, maxListValues: 128 },
+  {},
+);
+
+/**
+ * The defaults overridden by `partial`, once: a caller that parses many messages with the same
+ * limits (the stack) resolves them here rather than having every parse merge them again.
+ */
+export function parserLimits(partial: Partial<ParserLimits> = {}): Readonly<ParserLimits> {
+  return completeLimits(DEFAULT_PARSER_LIMITS, partial);
+}
 
 export interface ParseOptions {
   /**
@@ -99,7 +120,8 @@ function isTokenRange(s: string, i: number, end: number): boolean {
 
 /** Parses one SIP message. Throws SipParseError when it must be answered with an error or dropped. */
 export function parseMessage(data: Buffer, opts: ParseOptions): SipMessage {
-  const limits = opts.limits === undefined ? DEFAULT_PARSER_LIMITS : { ...DEFAULT_PARSER_LIMITS, ...opts.limits };
+  const given = opts.limits;
+  const limits = given === undefined ? DEFAULT_PARSER_LIMITS : RESOLVED.has(given) ? (given as Readonly<ParserLimits>) : parserLimits(given);
   if (data.length > limits.maxMessageSize) throw new SipParseError(513, 'Message Too Large');
   // RFC 3261 §7.5: CRLFs before the start-line are ignored.
   let start = 0;

@@ -15,15 +15,24 @@ function bare(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
-/** Canonical text of an IP literal (IPv6 compressed, lower case), or the lower-cased name. */
-function canonicalHost(host: string): string {
-  const h = bare(host).toLowerCase();
-  if (!h.includes(':')) return h;
+/** Canonical text of an IPv6 literal (compressed, lower case); `h` is bare and lower-cased. */
+function canonicalIpv6(h: string): string {
   try {
     return new URL(`http://[${h}]/`).hostname.slice(1, -1);
   } catch {
     return h;
   }
+}
+
+/**
+ * Whether two hosts name the same address: equal text, or two spellings of one IPv6 literal. Only
+ * the second case pays for a URL parse (twice per request: the stack and the transaction layer stamp).
+ */
+function sameHost(a: string, b: string): boolean {
+  const x = bare(a).toLowerCase();
+  const y = bare(b).toLowerCase();
+  if (x === y) return true;
+  return x.includes(':') && y.includes(':') && canonicalIpv6(x) === canonicalIpv6(y);
 }
 
 function validPort(port: number | undefined): number | undefined {
@@ -48,7 +57,7 @@ export function stampReceived(request: SipRequest, info: ReceivedInfo): void {
     via.params.set('rport', String(info.remote.port));
     return;
   }
-  if (canonicalHost(via.host) === canonicalHost(source)) via.params.delete('received');
+  if (sameHost(via.host, source)) via.params.delete('received');
   else via.params.set('received', source);
 }
 
