@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { findPackageRoot } from '../../config/load';
-import type { CliIo } from '../../gateway/cli/command';
 import { defaultCommands } from '../../gateway/cli/registry';
 import { runCli } from '../../gateway/cli/run';
 import type { StartDeps } from '../../gateway/cli/start';
 import { generateSelfSigned } from '../../gateway/tls/certificate';
+import { memoryIo } from '../helpers/cli-io';
 
 const ROOT = findPackageRoot();
 const CLI = path.join(ROOT, 'dist', 'gateway', 'cli.js');
@@ -50,17 +50,6 @@ function runNode(args: string[], opts: {
       resolve({ code, signal, stdout, stderr });
     });
   });
-}
-
-/** In-process io whose output is collected. */
-function memoryIo(cwd: string, env: NodeJS.ProcessEnv = {}): CliIo & { out(): string; err(): string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  return { stdout, stderr, env, cwd, out: () => out, err: () => err };
 }
 
 describe('cli (ciphergate)', () => {
@@ -195,7 +184,7 @@ describe('cli (ciphergate)', () => {
 
     it('loads config, creates dataDir 0700, ensures the certificate, prints listening + ready, stops on signal', async () => {
       const events: string[] = [];
-      const io = memoryIo(tmp);
+      const io = memoryIo({ cwd: tmp });
       const code = await runCli(['start', '--set', 'sip.tlsPort=5071', '--set', 'dataDir=state'], io, defaultCommands(fakeDeps(events)));
       assert.equal(code, 0, io.err());
       assert.deepEqual(events, ['start 5071 95', 'stop', 'dispose']);
@@ -205,14 +194,14 @@ describe('cli (ciphergate)', () => {
       assert.equal(lines[1], `TLS certificate: ${path.join(tmp, 'state', 'tls', 'cert.pem')} (generated now, self-signed)`);
       assert.deepEqual(lines.slice(2), ['SIP/UDP 127.0.0.1:5060', 'SIP/TLS 127.0.0.1:5061', 'Ciphergate ready', '']);
 
-      const again = memoryIo(tmp);
+      const again = memoryIo({ cwd: tmp });
       assert.equal(await runCli(['start', '--set', 'dataDir=state'], again, defaultCommands(fakeDeps([]))), 0);
       assert.equal(again.out().split('\n')[0], lines[0], 'the same certificate is reused');
       assert.match(again.out(), /\(loaded\)\n/);
     });
 
     it('a gateway that fails to start: message on stderr, exit 1', async () => {
-      const io = memoryIo(tmp);
+      const io = memoryIo({ cwd: tmp });
       const deps = fakeDeps([], { startGateway: async () => { throw new Error('EADDRINUSE 0.0.0.0:5061'); } });
       assert.equal(await runCli(['start'], io, defaultCommands(deps)), 1);
       assert.equal(io.err(), 'ciphergate: cannot start: EADDRINUSE 0.0.0.0:5061\n');
@@ -221,7 +210,7 @@ describe('cli (ciphergate)', () => {
 
     it('a configuration error: message on stderr, exit 1, nothing started', async () => {
       const events: string[] = [];
-      const io = memoryIo(tmp);
+      const io = memoryIo({ cwd: tmp });
       assert.equal(await runCli(['start', '--set', 'media.portMin=1'], io, defaultCommands(fakeDeps(events))), 1);
       assert.equal(io.err(), 'config: media.portMin: must be an integer 1024..65535 (got 1)\n');
       assert.deepEqual(events, []);

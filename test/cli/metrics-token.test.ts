@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AdminTokens } from '../../gateway/admin/tokens';
 import { openAccountStore } from '../../gateway/store';
+import { hideShownOnce } from '../helpers/hide-secrets';
 import { makeDataDir, removeDataDir } from '../store/fixtures';
 import { cli } from './users-helpers';
 
@@ -39,12 +40,12 @@ describe('ciphergate metrics token rotate (stopped gateway)', function () {
   it('MUST print a metrics token once, then revoke it on the next rotation, leaving the admin token', async () => {
     const admin = await cli(dir, ['admin', 'token', 'rotate']);
     const adminToken = ADMIN_LINE.exec(admin.stdout)?.[1];
-    assert.ok(adminToken, admin.stdout);
+    assert.ok(adminToken, hideShownOnce(admin.stdout));
 
     const first = await cli(dir, ['metrics', 'token', 'rotate']);
     assert.equal(first.code, 0, first.stderr);
     const m1 = /^Metrics token \(shown once\): ([A-Za-z0-9_-]{43})\nNo earlier metrics token existed\.\n$/.exec(first.stdout);
-    assert.ok(m1, first.stdout);
+    assert.ok(m1, hideShownOnce(first.stdout));
     const second = await cli(dir, ['metrics', 'token', 'rotate']);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /\nRevoked 1 earlier metrics token\(s\): scrapes with them now get 401\.\n$/);

@@ -2,6 +2,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { findPackageRoot } from '../../config/load';
+import { UserService } from '../../gateway/admin/users';
+import { openAccountStore } from '../../gateway/store';
 
 export const CLI = path.join(findPackageRoot(), 'dist', 'gateway', 'cli.js');
 const RUN_TIMEOUT_MS = 15_000;
@@ -37,4 +39,20 @@ export function cli(dataDir: string, args: string[], options: { stdin?: string; 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The realm the account tests' users are provisioned in (HA1s are per realm, RFC 7616 §3.4.2). */
+export const REALM = 'ciphergate.local';
+
+/** Opens <dataDir>'s account store as the CLI does, runs fn, and always closes it again. */
+export async function withUsers<T>(dataDir: string, fn: (users: UserService) => Promise<T>): Promise<T> {
+  const { store, masterKey } = await openAccountStore(dataDir);
+  const users = new UserService({ store, masterKey, realm: REALM });
+  try {
+    return await fn(users);
+  } finally {
+    users.dispose();
+    masterKey.dispose();
+    await store.close();
+  }
 }

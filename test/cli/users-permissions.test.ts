@@ -7,27 +7,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import { UserService } from '../../gateway/admin/users';
 import { UsageError } from '../../gateway/cli/command';
 import { callingScope, permissionsForAdd, permissionsForSet } from '../../gateway/cli/user-permissions';
-import { openAccountStore } from '../../gateway/store';
 import { makeDataDir, removeDataDir } from '../store/fixtures';
 import { closeApiHarness, openApiHarness, STRONG_PASSWORD, type ApiHarness } from '../admin/http/harness';
-import { cli } from './users-helpers';
-
-const REALM = 'ciphergate.local';
-
-async function withUsers<T>(dataDir: string, fn: (users: UserService) => Promise<T>): Promise<T> {
-  const { store, masterKey } = await openAccountStore(dataDir);
-  const users = new UserService({ store, masterKey, realm: REALM });
-  try {
-    return await fn(users);
-  } finally {
-    users.dispose();
-    masterKey.dispose();
-    await store.close();
-  }
-}
+import { cli, withUsers } from './users-helpers';
 
 async function permissionsOf(dataDir: string, name: string): Promise<[boolean, boolean] | undefined> {
   const u = await withUsers(dataDir, (users) => users.get(name));

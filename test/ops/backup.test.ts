@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { computeHa1 } from '../../gateway/admin/credentials';
 import { UserService } from '../../gateway/admin/users';
-import type { CliIo } from '../../gateway/cli/command';
 import { defaultCommands } from '../../gateway/cli/registry';
 import { runCli } from '../../gateway/cli/run';
 import { createBackup } from '../../gateway/ops/backup-create';
@@ -18,6 +16,7 @@ import { generateKeyFile, passphraseSecret, readKeyFile } from '../../gateway/op
 import { BackupCorruptError, BackupError, BackupKeyError, GatewayRunningError } from '../../gateway/ops/errors';
 import { zeroize } from '../../gateway/ops/zeroize';
 import { openAccountStore } from '../../gateway/store';
+import { memoryIo } from '../helpers/cli-io';
 import { hashTree, PASSWORD, readTree, populate, REALM, removeTree, startGatewayOn, tempRoot, TEST_SCRYPT, testConfig, type RunningGateway } from './helpers';
 
 const PASSPHRASE = 'a long enough backup passphrase';
@@ -40,15 +39,9 @@ async function assertDigestWorks(dataDir: string, name: string): Promise<void> {
 }
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const io: CliIo = { stdout, stderr, env, cwd: process.cwd(), stdin: Object.assign(new PassThrough(), { isTTY: false }) };
+  const io = memoryIo({ env, stdin: {} });
   const code = await runCli(args, io, defaultCommands());
-  return { code, out, err };
+  return { code, out: io.out(), err: io.err() };
 }
 
 describe('backups (gateway/ops/backup*, ciphergate backup create|verify|restore)', function () {

@@ -5,8 +5,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import type { CliIo } from '../../gateway/cli/command';
 import { defaultCommands } from '../../gateway/cli/registry';
 import { runCli } from '../../gateway/cli/run';
 import { ZeroizeRefusedError } from '../../gateway/ops/errors';
@@ -17,6 +15,7 @@ import { formatZeroizeReport } from '../../gateway/ops/zeroize-report';
 import { passPatterns } from '../../gateway/ops/zeroize-erase';
 import { planZeroize } from '../../gateway/ops/zeroize-plan';
 import { openAccountStore } from '../../gateway/store';
+import { memoryIo, type MemoryIo } from '../helpers/cli-io';
 import {
   filesContaining, hashTree, linkAll, makeImmutable, populate, readTree, removeTree, run, startGatewayOn, tempRoot, testConfig,
   ZEROING_SCRIPT, type RunningGateway,
@@ -32,16 +31,9 @@ async function smallDataDir(dataDir: string): Promise<void> {
   fs.writeFileSync(path.join(dataDir, 'audit.log'), '{"action":"user.add"}\n', { mode: 0o600 });
 }
 
-function inProcessIo(options: { tty?: boolean; input?: string } = {}): { io: CliIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const stdin = Object.assign(new PassThrough(), { isTTY: options.tty === true });
-  if (options.input !== undefined) stdin.end(options.input);
-  return { io: { stdout, stderr, env: {}, cwd: process.cwd(), stdin }, out: () => out, err: () => err };
+function inProcessIo(options: { tty?: boolean; input?: string } = {}): { io: MemoryIo; out: () => string; err: () => string } {
+  const io = memoryIo({ stdin: options });
+  return { io, out: io.out, err: io.err };
 }
 
 describe('zeroize (gateway/ops, ciphergate zeroize, scripts/ims-zeroing.sh)', function () {

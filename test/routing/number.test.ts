@@ -114,9 +114,15 @@ describe('Routing: numbers', () => {
     it('matches a hostile 10 000-character input in bounded time', () => {
       const p = compilePattern('+X!');
       const input = '+' + '9'.repeat(10_000) + 'x';
-      const t = process.hrtime.bigint();
-      assert.equal(matchPattern(p, input), false);
-      assert.ok(process.hrtime.bigint() - t < 50_000_000n);
+      // A linear match takes well under 1 ms and a backtracking one far more than 50 ms; the best of
+      // three rides out a GC pause or a busy machine, so only a slow matcher fails.
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 3; i++) {
+        const t = process.hrtime.bigint();
+        assert.equal(matchPattern(p, input), false);
+        best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
+      }
+      assert.ok(best < 50, `best of 3: ${best.toFixed(1)} ms`);
     });
   });
 });

@@ -27,6 +27,8 @@ describe('per-source rate limiter (gateway/admin/http/rate-limit.ts)', () => {
   it('never tracks more than maxKeys sources', () => {
     const rl = new RateLimiter({ maxAttempts: 1, windowMs: 60_000, maxKeys: 100 });
     for (let i = 0; i < 1000; i++) rl.attempt(`10.0.${i >> 8}.${i & 255}`);
-    assert.ok(rl.size <= 100);
+    // Exactly full (a limiter that tracked nothing would also pass `<= 100`), newest kept.
+    assert.equal(rl.size, 100);
+    assert.equal(rl.attempt('10.0.3.231').allowed, false, 'the newest source is still tracked');
   });
 });

@@ -13,6 +13,7 @@ import type { Route } from '../../../gateway/admin/http/routes';
 import { nullAudit } from '../../../gateway/admin/audit';
 import { nullLogger } from '../../../gateway/log/logger';
 import { cli } from '../../cli/users-helpers';
+import { hideShownOnce } from '../../helpers/hide-secrets';
 import { call } from './harness';
 import { closeScopeHarness, openScopeHarness, PROBE_METRIC, type ScopeHarness } from './scope-harness';
 
@@ -118,7 +119,7 @@ describe('admin API scopes (gateway/admin/http/server.ts, RFC 6750)', function (
       const r = await cli(h.dataDir, ['metrics', 'token', 'rotate']);
       assert.equal(r.code, 0, r.stderr);
       const m = /^Metrics token \(shown once\): ([A-Za-z0-9_-]{43})\nRevoked 1 earlier metrics token\(s\): scrapes with them now get 401\.\n$/.exec(r.stdout);
-      assert.ok(m, r.stdout);
+      assert.ok(m, hideShownOnce(r.stdout));
       seen.push(m[1]!);
       assert.equal((await call(h, 'GET', '/metrics', { token: metricsToken })).status, 401);
       assert.equal((await call(h, 'GET', '/metrics', { token: m[1]! })).status, 200);
@@ -130,7 +131,7 @@ describe('admin API scopes (gateway/admin/http/server.ts, RFC 6750)', function (
       const r = await cli(h.dataDir, ['admin', 'token', 'rotate']);
       assert.equal(r.code, 0, r.stderr);
       const fresh = /^Admin API token \(shown once\): ([A-Za-z0-9_-]{43})\n/.exec(r.stdout)?.[1];
-      assert.ok(fresh, r.stdout);
+      assert.ok(fresh, hideShownOnce(r.stdout));
       seen.push(fresh);
       assert.equal((await call(h, 'GET', '/api/users', { token: h.token })).status, 401);
       assert.equal((await call(h, 'GET', '/api/users', { token: fresh })).status, 200);
