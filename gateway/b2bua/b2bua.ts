@@ -281,7 +281,7 @@ export class B2bua extends EventEmitter<B2buaEvents> {
       // The CDR of the transferred call names the transferee and the target; the log says which user transferred it.
       this.o.log.info('call transferred', { call: call.id, user: t.transferredBy, transferor: t.transferor, trunk: t.trunk });
       if (cdrId === undefined) return;
-      cdr!.end(cdrId, { disposition: 'answered', status: 200, endedBy: t.transferor });
+      cdr!.end(cdrId, { disposition: 'transferred', status: 200, endedBy: t.transferor });
       cdrId = cdr!.start({ direction: 'outbound', caller: t.caller, callee: t.callee, trunk: t.trunk });
       cdr!.answer(cdrId, { trunk: t.trunk });
     });

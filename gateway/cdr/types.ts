@@ -26,9 +26,11 @@ export type CallDirection =
  * - answered: a 2xx reached the caller (the final status is then the 2xx's, whatever ended the call);
  * - busy: 486 Busy Here, 600 Busy Everywhere;
  * - no-answer: 408/480 from the callee side, or the caller cancelled (487) before answer;
- * - failed: anything else (404, 403, 488, 503 after failover, internal error...).
+ * - failed: anything else (404, 403, 488, 503 after failover, internal error...);
+ * - transferred: an answered call its user handed on with a blind transfer (REFER, RFC 3515); the
+ *   transferee's call to the target has a record of its own.
  */
-export type CdrDisposition = 'answered' | 'busy' | 'no-answer' | 'failed';
+export type CdrDisposition = 'answered' | 'busy' | 'no-answer' | 'failed' | 'transferred';
 
 export interface CdrStartInput {
   readonly direction: CallDirection;

@@ -160,7 +160,7 @@ describe('B2BUA: blind transfer with REFER (RFC 3515, RFC 5589 §6)', function (
       await waitFor(() => cdrs().length >= 2, 3000, 'CDRs written');
       const original = cdrs().find((r) => r.caller === 'alice');
       const transferred = cdrs().find((r) => r.callee === C_NUMBER);
-      assert.deepEqual([original!.caller, original!.callee, original!.disposition, original!.endedBy], ['alice', P_NUMBER, 'answered', 'caller']);
+      assert.deepEqual([original!.caller, original!.callee, original!.disposition, original!.endedBy], ['alice', P_NUMBER, 'transferred', 'caller']);
       assert.deepEqual([transferred!.direction, transferred!.caller, transferred!.callee, transferred!.trunk, transferred!.disposition, transferred!.endedBy],
         ['outbound', P_NUMBER, C_NUMBER, 'pbx2', 'answered', 'callee']);
     });

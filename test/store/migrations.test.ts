@@ -98,6 +98,30 @@ describe('store: SQLite file, settings and schema migrations', () => {
       assert.equal(calls.length, 1, 'a function migration runs once');
     });
 
+    it("MUST carry CDR rows from version 3 into version 4, which adds the disposition 'transferred'", () => {
+      const v3 = MIGRATIONS.slice(0, 3);
+      const old = openDatabase(dataDir, { migrations: v3, now: () => T0 });
+      const insert = (db: BetterSqlite3.Database, id: string, disposition: string): unknown =>
+        db.prepare("INSERT INTO cdrs (id, direction, caller, callee, started_at, ended_at, disposition, status, ended_by) VALUES (?, 'outbound', 'alice', '+34911000001', 1, 2, ?, 200, 'caller')").run(id, disposition);
+      try {
+        insert(old, 'cdr-1', 'answered');
+        assert.throws(() => insert(old, 'cdr-2', 'transferred'), /CHECK constraint/, 'version 3 refuses it');
+      } finally {
+        old.close();
+      }
+      const db = openDatabase(dataDir, { now: () => T0 + 1 });
+      try {
+        insert(db, 'cdr-2', 'transferred');
+        const rows = db.prepare<[], { id: string; disposition: string }>('SELECT id, disposition FROM cdrs ORDER BY id').all();
+        assert.deepEqual(rows, [{ id: 'cdr-1', disposition: 'answered' }, { id: 'cdr-2', disposition: 'transferred' }]);
+        assert.throws(() => insert(db, 'cdr-3', 'lost'), /CHECK constraint/, 'other values are still refused');
+        const index = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'cdrs' AND name = 'cdrs_started'").get();
+        assert.ok(index, 'the started_at index is rebuilt');
+      } finally {
+        db.close();
+      }
+    });
+
     it('MUST roll back a failing migration entirely', async () => {
       const broken: Migration[] = [
         ...MIGRATIONS,

@@ -173,11 +173,39 @@ CREATE TABLE cdrs (
 CREATE INDEX cdrs_started ON cdrs (started_at);
 `;
 
+/**
+ * CDRs: the disposition 'transferred' for the transferor's record of a blind transfer (RFC 3515;
+ * gateway/b2bua/transfer.ts). SQLite cannot change a CHECK in place, so the table is rebuilt
+ * (https://sqlite.org/lang_altertable.html, "other kinds of table schema changes") inside the
+ * migration's transaction; the rows are copied as they are.
+ */
+const V4_CDR_TRANSFERRED = `
+CREATE TABLE cdrs_v4 (
+  id          TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
+  direction   TEXT NOT NULL CHECK (direction IN ('on-net', 'outbound', 'inbound')),
+  caller      TEXT NOT NULL CHECK (length(caller) BETWEEN 1 AND 128),
+  callee      TEXT NOT NULL CHECK (length(callee) BETWEEN 1 AND 128),
+  trunk       TEXT CHECK (length(trunk) BETWEEN 1 AND 64),
+  started_at  INTEGER NOT NULL,
+  answered_at INTEGER,
+  ended_at    INTEGER,
+  disposition TEXT CHECK (disposition IN ('answered', 'busy', 'no-answer', 'failed', 'transferred')),
+  status      INTEGER CHECK (status BETWEEN 100 AND 699),
+  ended_by    TEXT CHECK (ended_by IN ('caller', 'callee', 'gateway'))
+) STRICT;
+INSERT INTO cdrs_v4 (id, direction, caller, callee, trunk, started_at, answered_at, ended_at, disposition, status, ended_by)
+  SELECT id, direction, caller, callee, trunk, started_at, answered_at, ended_at, disposition, status, ended_by FROM cdrs;
+DROP TABLE cdrs;
+ALTER TABLE cdrs_v4 RENAME TO cdrs;
+CREATE INDEX cdrs_started ON cdrs (started_at);
+`;
+
 /** Ordered, append-only. Version n is at index n - 1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'users, secrets, registrations, certificate bindings, admin tokens', up: V1_INITIAL },
   { version: 2, description: 'messaging: stored messages, deliveries, groups, confidential policy', up: V2_MESSAGING },
   { version: 3, description: 'call detail records', up: V3_CDRS },
+  { version: 4, description: "call detail records: disposition 'transferred'", up: V4_CDR_TRANSFERRED },
 ];
 
 export interface MigrationResult {
