@@ -88,8 +88,20 @@ export const nullLogger: Logger = {
   isLevelEnabled: () => false,
 };
 
+/**
+ * A child is only a reference to its parent and its own fields: nothing is built until an entry
+ * passes the level check. Children are made per request on the signalling path (ua-core), and
+ * winston's own child() costs an object graph each time whether or not anything is logged.
+ */
 class WinstonLogger implements Logger {
-  constructor(private readonly w: winston.Logger) {}
+  /** Parent's fields and own fields, merged on first use. */
+  private merged: Record<string, unknown> | undefined;
+
+  constructor(
+    private readonly w: winston.Logger,
+    private readonly parent?: WinstonLogger,
+    private readonly own?: LogFields,
+  ) {}
 
   error(message: string, fields?: LogFields): void { this.write('error', message, fields); }
   warn(message: string, fields?: LogFields): void { this.write('warn', message, fields); }
@@ -97,17 +109,26 @@ class WinstonLogger implements Logger {
   debug(message: string, fields?: LogFields): void { this.write('debug', message, fields); }
 
   child(fields: LogFields): Logger {
-    return new WinstonLogger(this.w.child(renameReserved(fields)));
+    return new WinstonLogger(this.w, this, fields);
   }
 
   isLevelEnabled(level: LogLevel): boolean {
     return this.w.isLevelEnabled(level);
   }
 
+  private base(): Record<string, unknown> {
+    if (this.merged === undefined) {
+      this.merged = this.parent === undefined ? {} : { ...this.parent.base() };
+      if (this.own !== undefined) Object.assign(this.merged, renameReserved(this.own));
+    }
+    return this.merged;
+  }
+
   private write(level: LogLevel, message: string, fields: LogFields | undefined): void {
     if (!this.w.isLevelEnabled(level)) return;
-    // Object form: winston would otherwise append a `message` field to the text.
-    this.w.log({ ...renameReserved(fields ?? {}), level, message });
+    // Object form: winston would otherwise append a `message` field to the text. The entry's own
+    // fields override the child's, as with winston's child().
+    this.w.log({ ...this.base(), ...renameReserved(fields ?? {}), level, message });
   }
 }
 
