@@ -20,6 +20,7 @@ import { TrunkManager } from './trunk/manager';
 import { Router } from './routing/router';
 import { openCdrs, type OpenedCdrs } from './cdr';
 import { B2bua } from './b2bua';
+import { nativeFault, srtpBackend } from '../media/srtp';
 import { EmbeddedMediaEngine } from '../media/engine';
 import { BackupScheduler } from './ops';
 import { Teardown } from './teardown';
@@ -187,6 +188,9 @@ async function assemble(config: Config, log: Logger, tls: TlsMaterial, transport
   teardown.add('cdrs', () => cdrs.close());
   const media = new EmbeddedMediaEngine({ media: config.media, logger: log.child({ component: 'media' }) });
   teardown.add('media', () => media.close());
+  const srtp = srtpBackend();
+  if (srtp === 'native') log.info('media: SRTP on the native path (node\'s OpenSSL)');
+  else log.warn('media: SRTP on the TypeScript path (slower)', { reason: nativeFault() });
 
   const trunks = await TrunkManager.create({
     trunks: config.trunks, transactions: stack.transactions, listening: transport.addresses(), numbering: config.routing,

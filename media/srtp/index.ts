@@ -31,4 +31,5 @@ export {
 export { KDF_LABEL, deriveSessionKey, deriveSessionKeys, type SessionKeys, type SrtpSessionKeys } from './kdf';
 export { ReplayWindow, MIN_REPLAY_WINDOW, type ReplayVerdict } from './replay';
 export { estimatePacketIndex, rocOf, MAX_SRTP_INDEX, MAX_SRTCP_INDEX } from './roc';
-export { createTransform, type SrtpTransform } from './transform';
+export { createTransform, srtpBackend, type SrtpTransform } from './transform';
+export { nativeFault } from './native';

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SrtpContext, type SrtpContextOptions, type SrtpProfileName } from '../../../media/srtp';
+import { srtpBackend, type SrtpBackend } from '../../../media/srtp/transform';
 
 /** Hex (whitespace allowed) → Buffer. */
 export function hex(s: string): Buffer {
@@ -114,4 +115,27 @@ export interface PacketVector {
   srtp: string;
   rtcp_plain: string;
   srtcp: string;
+}
+
+/** Both SRTP backends: the native addon (built by `npm test`'s build step) and the TypeScript fallback. */
+export const BACKENDS: readonly SrtpBackend[] = ['native', 'typescript'];
+
+/**
+ * Mocha hooks for the enclosing describe: contexts and transforms created in its hooks and tests
+ * use `backend` (through CIPHERGATE_SRTP_NATIVE, restored afterwards). The native backend is never
+ * skipped: if the addon is not loaded, the first hook fails the suite.
+ */
+export function useBackend(backend: SrtpBackend): void {
+  let saved: string | undefined;
+  before(() => {
+    saved = process.env.CIPHERGATE_SRTP_NATIVE;
+    if (backend === 'typescript') process.env.CIPHERGATE_SRTP_NATIVE = '0';
+    else delete process.env.CIPHERGATE_SRTP_NATIVE;
+    const actual = srtpBackend();
+    if (actual !== backend) throw new Error(`SRTP backend ${backend} is not available (got ${actual}); is the addon built?`);
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.CIPHERGATE_SRTP_NATIVE;
+    else process.env.CIPHERGATE_SRTP_NATIVE = saved;
+  });
 }

@@ -5,21 +5,31 @@
  */
 import assert from 'node:assert/strict';
 import { SrtpAuthError, SrtpConfigError, SrtpContext, SrtpReplayError, type SrtpProfileName } from '../../../media/srtp';
-import { HmacSha1 } from '../../../media/srtp/cipher/hmac';
+import { AesCmHmacTransform } from '../../../media/srtp/transform/aes-cm-hmac';
+import { NativeAesCmTransform } from '../../../media/srtp/transform/native-aes-cm';
 import { pair, rtcp, thrown } from './helpers';
 
-/** HMAC-SHA1 verifications run by `fn` (every SRTP/SRTCP HMAC goes through HmacSha1.verify). */
+/**
+ * SRTCP tag checks run by `fn`: calls of the transform's unprotectRtcp (one HMAC each), on
+ * whichever backend is in use (native or TypeScript, media/srtp/transform).
+ */
 function hmacVerifications(fn: () => void): number {
-  const original = HmacSha1.prototype.verify;
+  const classes = [AesCmHmacTransform, NativeAesCmTransform] as const;
+  const originals = classes.map((c) => c.prototype.unprotectRtcp);
   let calls = 0;
-  HmacSha1.prototype.verify = function (this: HmacSha1, ...args: Parameters<HmacSha1['verify']>): boolean {
-    calls++;
-    return original.apply(this, args);
-  };
+  classes.forEach((c, i) => {
+    const original = originals[i]!;
+    c.prototype.unprotectRtcp = function (this: InstanceType<typeof c>, ...args: Parameters<typeof original>): Buffer | null {
+      calls++;
+      return (original as (...a: Parameters<typeof original>) => Buffer | null).apply(this, args);
+    };
+  });
   try {
     fn();
   } finally {
-    HmacSha1.prototype.verify = original;
+    classes.forEach((c, i) => {
+      c.prototype.unprotectRtcp = originals[i]!;
+    });
   }
   return calls;
 }

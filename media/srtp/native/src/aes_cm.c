@@ -1,0 +1,292 @@
+/*
+ * AesCmSession: the RFC 3711 transform of one session key set (SRTP or SRTCP of one direction):
+ * AES counter mode (§4.1.1; RFC 6188 §3 for AES-256) and HMAC-SHA1 (§4.2.1).
+ *
+ *   SRTP  (§3.1): header || E(payload) || [MKI] || tag,    tag = HMAC(header || E(payload) || ROC)
+ *   SRTCP (§3.4): header || E(rest) || E|index || [MKI] || tag,  tag = HMAC(header .. E|index)
+ *
+ * The cipher context is keyed once; a packet only sets a new counter block. HMAC keeps the SHA-1
+ * states after the key's inner and outer pad blocks (RFC 2104 §2), so a packet costs only its own
+ * compression-function calls plus one for the outer hash, and no allocation.
+ */
+#include "common.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SALT_LENGTH 14
+#define BLOCK 16
+#define SHA1_BLOCK 64
+
+typedef struct {
+  cg_session_head head; /* first: cg_session() reads it */
+  EVP_CIPHER_CTX* ctr;
+  SHA_CTX inner; /* SHA-1 state after (K XOR ipad) */
+  SHA_CTX outer; /* SHA-1 state after (K XOR opad) */
+  uint8_t salt[SALT_LENGTH];
+} aes_cm_session;
+
+static void session_wipe(aes_cm_session* s) {
+  if (s->head.wiped) return;
+  s->head.wiped = true;
+  EVP_CIPHER_CTX_free(s->ctr); /* cleanses the key schedule */
+  s->ctr = NULL;
+  OPENSSL_cleanse(&s->inner, sizeof s->inner);
+  OPENSSL_cleanse(&s->outer, sizeof s->outer);
+  OPENSSL_cleanse(s->salt, sizeof s->salt);
+  OPENSSL_cleanse(s->head.mki, sizeof s->head.mki);
+}
+
+static void session_finalize(napi_env env, void* data, void* hint) {
+  session_wipe((aes_cm_session*)data);
+  cg_unregister(data);
+  free(data);
+}
+
+/* RFC 2104 §2: keys longer than a block are hashed first, shorter ones are zero-padded. */
+static void hmac_pads(aes_cm_session* s, const uint8_t* key, size_t length) {
+  uint8_t k[SHA1_BLOCK] = {0};
+  uint8_t pad[SHA1_BLOCK];
+  if (length > SHA1_BLOCK) {
+    SHA1(key, length, k);
+  } else if (length > 0) {
+    memcpy(k, key, length);
+  }
+  for (int i = 0; i < SHA1_BLOCK; i++) pad[i] = k[i] ^ 0x36;
+  SHA1_Init(&s->inner);
+  SHA1_Update(&s->inner, pad, SHA1_BLOCK);
+  for (int i = 0; i < SHA1_BLOCK; i++) pad[i] = k[i] ^ 0x5c;
+  SHA1_Init(&s->outer);
+  SHA1_Update(&s->outer, pad, SHA1_BLOCK);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+}
+
+/* HMAC-SHA1 over data[0, length), then the 32-bit big-endian ROC when `with_roc` (RFC 3711 §4.2). */
+static void hmac(const aes_cm_session* s, const uint8_t* data, size_t length, bool with_roc, uint32_t roc, uint8_t mac[SHA_DIGEST_LENGTH]) {
+  SHA_CTX c = s->inner;
+  uint8_t inner[SHA_DIGEST_LENGTH];
+  if (length > 0) SHA1_Update(&c, data, length);
+  if (with_roc) {
+    uint8_t word[4];
+    cg_put_be32(word, roc);
+    SHA1_Update(&c, word, 4);
+  }
+  SHA1_Final(inner, &c);
+  c = s->outer;
+  SHA1_Update(&c, inner, SHA_DIGEST_LENGTH);
+  SHA1_Final(mac, &c);
+  OPENSSL_cleanse(&c, sizeof c);
+}
+
+/* The counter block k_s * 2^16 XOR SSRC * 2^64 XOR index * 2^16 (RFC 3711 §4.1.1). */
+static void counter_block(const aes_cm_session* s, uint32_t ssrc, uint64_t index, uint8_t iv[BLOCK]) {
+  memcpy(iv, s->salt, SALT_LENGTH);
+  iv[14] = 0;
+  iv[15] = 0;
+  iv[4] ^= (uint8_t)(ssrc >> 24);
+  iv[5] ^= (uint8_t)(ssrc >> 16);
+  iv[6] ^= (uint8_t)(ssrc >> 8);
+  iv[7] ^= (uint8_t)ssrc;
+  for (int i = 0; i < 6; i++) iv[8 + i] ^= (uint8_t)(index >> (40 - 8 * i));
+}
+
+/* out[0, length) = in[0, length) XOR the keystream from counter block `iv`. */
+static bool ctr_xor(napi_env env, aes_cm_session* s, const uint8_t iv[BLOCK], uint8_t* out, const uint8_t* in, size_t length) {
+  if (length == 0) return true;
+  int written = 0;
+  if (EVP_EncryptInit_ex(s->ctr, NULL, NULL, NULL, iv) != 1 || EVP_EncryptUpdate(s->ctr, out, &written, in, (int)length) != 1 ||
+      (size_t)written != length) {
+    return cg_throw_error(env, "AES-CM failed in OpenSSL");
+  }
+  return true;
+}
+
+static bool tag_length_arg(napi_env env, napi_value value, size_t* out) {
+  uint64_t t = 0;
+  if (!cg_uint_arg(env, value, "tagLength must be an integer in 1..20", SHA_DIGEST_LENGTH, &t)) return false;
+  if (t == 0) return cg_throw_range(env, "tagLength must be an integer in 1..20");
+  *out = (size_t)t;
+  return true;
+}
+
+/* new AesCmSession(encryptionKey: 16|32 octets, authenticationKey, salt: 14 octets, mki: 0..128 octets) */
+static napi_value construct(napi_env env, napi_callback_info info) {
+  napi_value argv[4], self;
+  cg_bytes key, auth, salt;
+  if (!cg_constructor_args(env, info, 4, argv, &self) || !cg_bytes_arg(env, argv[0], "encryptionKey must be a Buffer", &key) ||
+      !cg_bytes_arg(env, argv[1], "authenticationKey must be a Buffer", &auth) || !cg_bytes_arg(env, argv[2], "salt must be a Buffer", &salt)) {
+    return NULL;
+  }
+  if (key.length != 16 && key.length != 32) return cg_throw_range(env, "encryptionKey must be 16 or 32 octets"), NULL;
+  if (auth.length > 1024) return cg_throw_range(env, "authenticationKey must be at most 1024 octets"), NULL;
+  if (salt.length != SALT_LENGTH) return cg_throw_range(env, "salt must be 14 octets"), NULL;
+  aes_cm_session* s = calloc(1, sizeof *s);
+  if (s == NULL) return cg_throw_error(env, "out of memory"), NULL;
+  s->head.kind = CG_AES_CM;
+  if (!cg_mki_arg(env, argv[3], &s->head)) {
+    free(s);
+    return NULL;
+  }
+  s->ctr = EVP_CIPHER_CTX_new();
+  const EVP_CIPHER* cipher = key.length == 16 ? EVP_aes_128_ctr() : EVP_aes_256_ctr();
+  if (s->ctr == NULL || EVP_EncryptInit_ex(s->ctr, cipher, NULL, key.data, NULL) != 1) {
+    session_finalize(env, s, NULL);
+    return cg_throw_error(env, "AES-CM key setup failed in OpenSSL"), NULL;
+  }
+  hmac_pads(s, auth.data, auth.length);
+  memcpy(s->salt, salt.data, SALT_LENGTH);
+  return cg_register(env, self, &s->head, session_finalize) ? self : NULL;
+}
+
+/* protectRtp(packet, out, headerLength, ssrc, index, tagLength): out = header || E(payload) || MKI || tag */
+static napi_value protect_rtp(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  aes_cm_session* s = cg_session(env, info, CG_AES_CM, 6, argv, true);
+  cg_bytes in = {0}, out = {0};
+  uint64_t header = 0, ssrc = 0, index = 0;
+  size_t tag = 0;
+  if (s == NULL || !cg_bytes_arg(env, argv[0], "packet must be a Buffer", &in) || !cg_bytes_arg(env, argv[1], "out must be a Buffer", &out) ||
+      !cg_uint_arg(env, argv[2], "headerLength out of range", CG_MAX_PACKET, &header) ||
+      !cg_uint_arg(env, argv[3], "ssrc must be a 32-bit integer", 4294967295.0, &ssrc) ||
+      !cg_uint_arg(env, argv[4], "index must be in 0..2^48-1", CG_MAX_SRTP_INDEX, &index) || !tag_length_arg(env, argv[5], &tag)) {
+    return NULL;
+  }
+  const size_t length = in.length, m = s->head.mki_length;
+  if (length > CG_MAX_PACKET) return cg_throw_range(env, "packet longer than 2^20 octets"), NULL;
+  if (header > length) return cg_throw_range(env, "headerLength past the end of the packet"), NULL;
+  if (out.length != length + m + tag) return cg_throw_range(env, "out must be packet + MKI + tag octets"), NULL;
+  if (!cg_disjoint(env, &in, &out)) return NULL;
+  uint8_t iv[BLOCK], mac[SHA_DIGEST_LENGTH];
+  cg_copy(out.data, in.data, header);
+  counter_block(s, (uint32_t)ssrc, index, iv);
+  if (!ctr_xor(env, s, iv, out.data + header, in.data + header, length - header)) return NULL;
+  if (m > 0) memcpy(out.data + length, s->head.mki, m);
+  hmac(s, out.data, length, true, (uint32_t)(index >> 16), mac);
+  memcpy(out.data + length + m, mac, tag);
+  return NULL;
+}
+
+/* unprotectRtp(packet, out, headerLength, ssrc, index, tagLength): true and out = the RTP packet, or false (§3.3 step 5). */
+static napi_value unprotect_rtp(napi_env env, napi_callback_info info) {
+  napi_value argv[6], result = NULL;
+  aes_cm_session* s = cg_session(env, info, CG_AES_CM, 6, argv, true);
+  cg_bytes in = {0}, out = {0};
+  uint64_t header = 0, ssrc = 0, index = 0;
+  size_t tag = 0;
+  if (s == NULL || !cg_bytes_arg(env, argv[0], "packet must be a Buffer", &in) || !cg_bytes_arg(env, argv[1], "out must be a Buffer", &out) ||
+      !cg_uint_arg(env, argv[2], "headerLength out of range", CG_MAX_PACKET, &header) ||
+      !cg_uint_arg(env, argv[3], "ssrc must be a 32-bit integer", 4294967295.0, &ssrc) ||
+      !cg_uint_arg(env, argv[4], "index must be in 0..2^48-1", CG_MAX_SRTP_INDEX, &index) || !tag_length_arg(env, argv[5], &tag)) {
+    return NULL;
+  }
+  const size_t length = in.length, m = s->head.mki_length;
+  if (length > CG_MAX_PACKET) return cg_throw_range(env, "packet longer than 2^20 octets"), NULL;
+  if (length < header + m + tag) return cg_throw_range(env, "packet shorter than header + MKI + tag"), NULL;
+  const size_t end = length - m - tag;
+  if (out.length != end) return cg_throw_range(env, "out must be packet - MKI - tag octets"), NULL;
+  if (!cg_disjoint(env, &in, &out)) return NULL;
+  uint8_t mac[SHA_DIGEST_LENGTH], iv[BLOCK];
+  hmac(s, in.data, end, true, (uint32_t)(index >> 16), mac);
+  const bool authentic = CRYPTO_memcmp(mac, in.data + length - tag, tag) == 0;
+  if (authentic) {
+    cg_copy(out.data, in.data, header);
+    counter_block(s, (uint32_t)ssrc, index, iv);
+    if (!ctr_xor(env, s, iv, out.data + header, in.data + header, end - header)) return NULL;
+  }
+  napi_get_boolean(env, authentic, &result);
+  return result;
+}
+
+/* protectRtcp(packet, out, ssrc, index, encrypt, tagLength): out = header || E(rest) || E|index || MKI || tag */
+static napi_value protect_rtcp(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  aes_cm_session* s = cg_session(env, info, CG_AES_CM, 6, argv, true);
+  cg_bytes in = {0}, out = {0};
+  uint64_t ssrc = 0, index = 0;
+  bool encrypt = false;
+  size_t tag = 0;
+  if (s == NULL || !cg_bytes_arg(env, argv[0], "packet must be a Buffer", &in) || !cg_bytes_arg(env, argv[1], "out must be a Buffer", &out) ||
+      !cg_uint_arg(env, argv[2], "ssrc must be a 32-bit integer", 4294967295.0, &ssrc) ||
+      !cg_uint_arg(env, argv[3], "index must be in 0..2^31-1", CG_MAX_SRTCP_INDEX, &index) ||
+      !cg_bool_arg(env, argv[4], "encrypt must be a boolean", &encrypt) || !tag_length_arg(env, argv[5], &tag)) {
+    return NULL;
+  }
+  const size_t length = in.length, m = s->head.mki_length;
+  if (length > CG_MAX_PACKET) return cg_throw_range(env, "packet longer than 2^20 octets"), NULL;
+  if (length < CG_RTCP_HEADER) return cg_throw_range(env, "RTCP packet shorter than 8 octets"), NULL;
+  if (out.length != length + 4 + m + tag) return cg_throw_range(env, "out must be packet + 4 + MKI + tag octets"), NULL;
+  if (!cg_disjoint(env, &in, &out)) return NULL;
+  uint8_t iv[BLOCK], mac[SHA_DIGEST_LENGTH];
+  if (encrypt) {
+    memcpy(out.data, in.data, CG_RTCP_HEADER);
+    counter_block(s, (uint32_t)ssrc, index, iv);
+    if (!ctr_xor(env, s, iv, out.data + CG_RTCP_HEADER, in.data + CG_RTCP_HEADER, length - CG_RTCP_HEADER)) return NULL;
+  } else {
+    cg_copy(out.data, in.data, length);
+  }
+  cg_put_be32(out.data + length, (encrypt ? 0x80000000u : 0) | (uint32_t)index);
+  if (m > 0) memcpy(out.data + length + 4, s->head.mki, m);
+  hmac(s, out.data, length + 4, false, 0, mac);
+  memcpy(out.data + length + 4 + m, mac, tag);
+  return NULL;
+}
+
+/* unprotectRtcp(packet, out, ssrc, index, encrypted, tagLength): true and out = the RTCP packet, or false. */
+static napi_value unprotect_rtcp(napi_env env, napi_callback_info info) {
+  napi_value argv[6], result = NULL;
+  aes_cm_session* s = cg_session(env, info, CG_AES_CM, 6, argv, true);
+  cg_bytes in = {0}, out = {0};
+  uint64_t ssrc = 0, index = 0;
+  bool encrypted = false;
+  size_t tag = 0;
+  if (s == NULL || !cg_bytes_arg(env, argv[0], "packet must be a Buffer", &in) || !cg_bytes_arg(env, argv[1], "out must be a Buffer", &out) ||
+      !cg_uint_arg(env, argv[2], "ssrc must be a 32-bit integer", 4294967295.0, &ssrc) ||
+      !cg_uint_arg(env, argv[3], "index must be in 0..2^31-1", CG_MAX_SRTCP_INDEX, &index) ||
+      !cg_bool_arg(env, argv[4], "encrypted must be a boolean", &encrypted) || !tag_length_arg(env, argv[5], &tag)) {
+    return NULL;
+  }
+  const size_t length = in.length, m = s->head.mki_length;
+  if (length > CG_MAX_PACKET) return cg_throw_range(env, "packet longer than 2^20 octets"), NULL;
+  if (length < CG_RTCP_HEADER + 4 + m + tag) return cg_throw_range(env, "packet shorter than header + E|index + MKI + tag"), NULL;
+  const size_t auth_end = length - m - tag;
+  if (out.length != auth_end - 4) return cg_throw_range(env, "out must be packet - 4 - MKI - tag octets"), NULL;
+  if (!cg_disjoint(env, &in, &out)) return NULL;
+  uint8_t mac[SHA_DIGEST_LENGTH], iv[BLOCK];
+  hmac(s, in.data, auth_end, false, 0, mac);
+  const bool authentic = CRYPTO_memcmp(mac, in.data + length - tag, tag) == 0;
+  if (authentic) {
+    if (encrypted) {
+      memcpy(out.data, in.data, CG_RTCP_HEADER);
+      counter_block(s, (uint32_t)ssrc, index, iv);
+      if (!ctr_xor(env, s, iv, out.data + CG_RTCP_HEADER, in.data + CG_RTCP_HEADER, out.length - CG_RTCP_HEADER)) return NULL;
+    } else {
+      cg_copy(out.data, in.data, out.length);
+    }
+  }
+  napi_get_boolean(env, authentic, &result);
+  return result;
+}
+
+/* wipe(): frees the cipher context and overwrites the HMAC states, salt and MKI; later calls throw. */
+static napi_value wipe(napi_env env, napi_callback_info info) {
+  aes_cm_session* s = cg_session(env, info, CG_AES_CM, 0, NULL, false);
+  if (s != NULL) session_wipe(s);
+  return NULL;
+}
+
+bool cg_define_aes_cm(napi_env env, napi_value exports) {
+  const napi_property_descriptor methods[] = {
+      {"protectRtp", NULL, protect_rtp, NULL, NULL, NULL, napi_default_method, NULL},
+      {"unprotectRtp", NULL, unprotect_rtp, NULL, NULL, NULL, napi_default_method, NULL},
+      {"protectRtcp", NULL, protect_rtcp, NULL, NULL, NULL, napi_default_method, NULL},
+      {"unprotectRtcp", NULL, unprotect_rtcp, NULL, NULL, NULL, napi_default_method, NULL},
+      {"wipe", NULL, wipe, NULL, NULL, NULL, napi_default_method, NULL},
+  };
+  napi_value cls;
+  return napi_define_class(env, "AesCmSession", NAPI_AUTO_LENGTH, construct, NULL, sizeof methods / sizeof methods[0], methods, &cls) == napi_ok &&
+         napi_set_named_property(env, exports, "AesCmSession", cls) == napi_ok;
+}

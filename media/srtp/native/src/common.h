@@ -1,0 +1,93 @@
+/*
+ * Shared helpers of the SRTP addon: argument checks that turn every bad argument into a JS
+ * TypeError or RangeError before any memory is touched, and the object-type guard of the methods.
+ * Nothing here trusts a value coming from JS.
+ */
+#ifndef CIPHERGATE_SRTP_COMMON_H
+#define CIPHERGATE_SRTP_COMMON_H
+
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* RFC 4568 §6.1: an MKI is 1 to 128 octets (0 here: no MKI). */
+#define CG_MAX_MKI 128
+/*
+ * Largest packet accepted: RFC 3711 §4.1.1 allows 2^16 keystream blocks (1 MiB) per packet; no UDP
+ * datagram comes near it, and the contexts refuse anything above 65535 octets before any crypto.
+ */
+#define CG_MAX_PACKET (1u << 20)
+/* RFC 3550 §6.4.1: the RTCP header up to and including the sender SSRC. */
+#define CG_RTCP_HEADER 8
+/* RFC 3711 §9.2: the last SRTP index (2^48 - 1) and the last SRTCP index (2^31 - 1). */
+#define CG_MAX_SRTP_INDEX 281474976710655.0
+#define CG_MAX_SRTCP_INDEX 2147483647.0
+
+/* A writable or read-only view of a JS ArrayBufferView. */
+typedef struct {
+  uint8_t* data;
+  size_t length;
+} cg_bytes;
+
+typedef enum { CG_AES_CM = 1, CG_GCM = 2 } cg_kind;
+typedef struct cg_registry cg_registry;
+
+/* The parts every session object starts with. */
+typedef struct {
+  cg_kind kind;
+  bool wiped;
+  cg_registry* registry; /* NULL once unregistered */
+  uint8_t mki[CG_MAX_MKI];
+  size_t mki_length;
+} cg_session_head;
+
+/* Throw helpers: all return false so a check can `return cg_throw_...`. No message names a secret. */
+bool cg_throw_type(napi_env env, const char* message);
+bool cg_throw_range(napi_env env, const char* message);
+bool cg_throw_error(napi_env env, const char* message);
+
+/* The per-environment registry of live sessions (registry.c); set up once by the module init. */
+bool cg_registry_init(napi_env env);
+/* Registers `session` and wraps it in `self`; on failure finalizes it and throws. */
+bool cg_register(napi_env env, napi_value self, cg_session_head* session, napi_finalize finalize);
+/* Called by a session's finalizer, before it frees the session. */
+void cg_unregister(cg_session_head* session);
+
+/*
+ * Reads `argc` arguments into argv (TypeError when fewer are given) and the session behind `this`:
+ * TypeError unless `this` wraps a live session of this environment and of `kind` (checked before
+ * any byte of it is read), Error when the session was wiped and `live` is asked for.
+ */
+void* cg_session(napi_env env, napi_callback_info info, cg_kind kind, size_t argc, napi_value* argv, bool live);
+
+/* The bytes of an ArrayBufferView, or a TypeError naming `what`. */
+bool cg_bytes_arg(napi_env env, napi_value value, const char* what, cg_bytes* out);
+/* An integer in [0, max], or a TypeError (not a number) / RangeError (fraction, NaN, out of range). */
+bool cg_uint_arg(napi_env env, napi_value value, const char* what, double max, uint64_t* out);
+bool cg_bool_arg(napi_env env, napi_value value, const char* what, bool* out);
+/* RangeError unless the two views are disjoint (OpenSSL refuses partial overlap; memcpy forbids it). */
+bool cg_disjoint(napi_env env, const cg_bytes* a, const cg_bytes* b);
+
+/* Reads the constructor's arguments; TypeError when called without `new` or with too few arguments. */
+bool cg_constructor_args(napi_env env, napi_callback_info info, size_t argc, napi_value* argv, napi_value* self);
+/* Copies the MKI argument (0..128 octets) into the session head. */
+bool cg_mki_arg(napi_env env, napi_value value, cg_session_head* head);
+
+/* memcpy that accepts the (NULL, 0) view of an empty or detached buffer. */
+static inline void cg_copy(uint8_t* to, const uint8_t* from, size_t length) {
+  if (length > 0) memcpy(to, from, length);
+}
+
+static inline void cg_put_be32(uint8_t* p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+bool cg_define_aes_cm(napi_env env, napi_value exports);
+bool cg_define_gcm(napi_env env, napi_value exports);
+
+#endif
