@@ -29,6 +29,7 @@ import { startGateway, type RunningGateway } from '../gateway/server';
 import type { SipMessage } from '../gateway/sip/message/message';
 import type { ReceivedInfo, SendTarget } from '../gateway/sip/transport/types';
 import { ensureCertificate } from '../gateway/tls/certificate';
+import { onGeneratorCores, pinSignallingThread, pinningWanted } from './pin';
 
 const env = (name: string, def: number): number => Number(process.env[name] ?? def);
 const LAT_CPS = env('BENCH_LAT_CPS', 100);
@@ -166,7 +167,7 @@ async function runUac(dir: string, gwPort: number, o: { rate: number; calls: num
     ...(process.env.BENCH_DEBUG ? ['-trace_err', '-trace_msg', '-message_file', path.join(process.env.BENCH_DEBUG, 'msg.log'), '-error_file', path.join(process.env.BENCH_DEBUG, 'err.log')] : []),
   ];
   const started = Date.now();
-  const child = spawn('sipp', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(...onGeneratorCores(pinned, 'sipp', args), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
@@ -179,12 +180,16 @@ async function runUac(dir: string, gwPort: number, o: { rate: number; calls: num
   return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)'), elapsedSec, exitCode: code };
 }
 
+/** Whether the signalling thread has a core of its own and SIPp runs on the other (bench/pin.ts). */
+let pinned = false;
+
 export async function run(): Promise<Record<string, number | string | boolean>> {
+  pinned = pinningWanted();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-bench-cps-'));
   execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-e', 'a-law', path.join(dir, 'tone.wav'), 'synth', '4', 'sine', '1000']);
   const uasPort = await freeUdpPort('127.0.0.1');
-  const uas = spawn('sipp', ['-sf', path.join(ROOT, 'bench', 'peers', 'cps-uas.xml'), '-i', '127.0.0.1', '-p', String(uasPort), '-mi', '127.0.0.1', '-t', 'u1', '-rtp_echo', '-nostdin', '-aa', '-max_socket', '4096',
-    ...(process.env.BENCH_DEBUG ? ['-trace_err', '-error_file', path.join(process.env.BENCH_DEBUG, 'uas-err.log'), '-trace_stat', '-stf', path.join(process.env.BENCH_DEBUG, 'uas-stat.csv'), '-fd', '1'] : [])], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const uas = spawn(...onGeneratorCores(pinned, 'sipp', ['-sf', path.join(ROOT, 'bench', 'peers', 'cps-uas.xml'), '-i', '127.0.0.1', '-p', String(uasPort), '-mi', '127.0.0.1', '-t', 'u1', '-rtp_echo', '-nostdin', '-aa', '-max_socket', '4096',
+    ...(process.env.BENCH_DEBUG ? ['-trace_err', '-error_file', path.join(process.env.BENCH_DEBUG, 'uas-err.log'), '-trace_stat', '-stf', path.join(process.env.BENCH_DEBUG, 'uas-stat.csv'), '-fd', '1'] : [])]), { stdio: ['ignore', 'ignore', 'ignore'] });
   const config = loadConfig({
     env: {},
     set: [
@@ -198,11 +203,12 @@ export async function run(): Promise<Record<string, number | string | boolean>> 
   });
   const tls = await ensureCertificate(config, nullLogger);
   const gw = await startGateway(config, nullLogger, tls);
+  if (pinned) pinned = pinSignallingThread();
   const tap = new Tap();
   tap.install(gw);
   const gwPort = gw.transport.addresses().find((a) => a.protocol === 'UDP')!.port;
   await gw.users.add('bench', { password: PASSWORD, mayCallOffNet: true, mayCallInternational: true });
-  const result: Record<string, number | string | boolean> = {};
+  const result: Record<string, number | string | boolean> = { pinned: pinned ? 'signalling thread on a core of its own; SIPp and media worker on the other' : 'no' };
   try {
     // Warm-up (JIT, first allocations): not measured.
     await runUac(dir, gwPort, { rate: 50, calls: 100, holdMs: 200, rtp: false, limit: 1000 });

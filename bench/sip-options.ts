@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { startGateway, type GatewayProcess } from '../test/helpers/gateway-process';
+import { pinApart, unpin } from './pin';
 
 /** A UDP port nothing listens on right now (bound, read, released). */
 async function freeUdpPort(): Promise<number> {
@@ -29,6 +30,7 @@ async function npmSipRate(port: number): Promise<{ tps: number; perSecond: numbe
     child.once('exit', (c) => reject(new Error(`npm sip peer exited ${c}`)));
   });
   try {
+    pinApart(child.pid!);
     return await measured(child.pid!, () => udpRate(port));
   } finally {
     child.kill('SIGKILL');
@@ -187,6 +189,7 @@ export async function run(): Promise<Record<string, number | string>> {
   const gw = await startGateway(['--set', 'sip.maxConnections=10000']);
   try {
     const ca = fs.readFileSync(`${gw.dataDir}/tls/cert.pem`);
+    const pinned = pinApart(gw.child.pid!);
     const udp = await measured(gw.child.pid!, () => udpRate(gw.udp.port));
     const peer = await npmSipRate(await freeUdpPort());
     const tlsr = await measured(gw.child.pid!, () => tlsRate(gw, ca));
@@ -210,8 +213,10 @@ export async function run(): Promise<Record<string, number | string>> {
       idle_tls_target_bytes: 30000,
       seconds: SECONDS,
       window: WINDOW,
+      pinned: pinned ? 'server and generator on separate cores' : 'no',
     };
   } finally {
+    unpin();
     await gw.stop();
   }
 }
