@@ -137,6 +137,8 @@ export interface MediaDocument {
   allowDirectMedia: boolean;
   /** Packets per second accepted from one leg of one stream; above, dropped as a flood. */
   maxPacketsPerSec: number;
+  /** Streams each relay keeps bound ahead of need, so an offer does not wait for socket binds. */
+  warmStreams: number;
 }
 
 export interface LogDocument {
@@ -383,7 +385,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
       type: 'object',
       additionalProperties: false,
       required: ['portMin', 'portMax', 'address', 'inactivitySec', 'workers', 'inThread', 'allowDirectMedia',
-        'maxPacketsPerSec'],
+        'maxPacketsPerSec', 'warmStreams'],
       properties: {
         // Below 1024 needs privileges and collides with well-known services.
         portMin: { type: 'integer', minimum: 1024, maximum: 65535 },
@@ -396,6 +398,8 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
         allowDirectMedia: { type: 'boolean' },
         // 50 = one 20 ms audio stream; video needs more. The limit bounds the crypto work a flood causes.
         maxPacketsPerSec: { type: 'integer', minimum: 50, maximum: 1_000_000 },
+        // Each holds two port pairs; filled only while the range has room to spare.
+        warmStreams: { type: 'integer', minimum: 0, maximum: 1024 },
       },
     },
     log: {

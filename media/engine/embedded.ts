@@ -60,7 +60,8 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
       onEvent: (e) => this.onRelayEvent(e),
       onLost: (slot, reason) => this.onRelayLost(slot, reason),
     });
-    this.streams = new StreamOpener(this.ports, this.pool, this.settings.bindAddress, this.log);
+    this.streams = new StreamOpener(this.ports, this.pool, this.settings.bindAddress, this.log, this.settings.warmStreams);
+    this.streams.prime(this.pool.size);
     const keyRing = options.keyRing ?? defaultKeyRing;
     this.ctx = {
       address: this.settings.advertisedAddress,
@@ -84,7 +85,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
 
   /** Free port pairs. */
   get freePortPairs(): number {
-    return this.ports.available;
+    return this.ports.available + 2 * this.streams.reserved; // a reserved stream is ready for any call
   }
 
   /** In-thread mode: run the inactivity sweep now (tests on a fake clock). */
@@ -122,13 +123,14 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
         this.forgetAnswerer(call); // a new branch answers (serial forking): nothing of the old one stays
         call.tags[1] = toTag;
       }
+      let body: string;
       try {
-        const body = await handleAnswer(this.ctx, call, p, sdp, flags);
-        await this.configure(call);
-        return body;
+        body = await handleAnswer(this.ctx, call, p, sdp, flags);
       } catch (e) {
         throw MediaEngineError.from(e);
       }
+      this.configureAhead(call);
+      return body;
     });
   }
 
@@ -161,6 +163,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.streams.close();
     await Promise.allSettled([...this.queues.values()]);
     for (const call of this.calls.values()) call.wipeKeys();
     this.calls.clear();
@@ -200,6 +203,26 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
       } catch (e) {
         throw new MediaEngineError('relay-failed', undefined, { cause: e });
       }
+      s.sent();
+    }
+  }
+
+  /**
+   * Sends the answered streams' configuration without waiting for the relay: the answer goes on
+   * to the other leg at once instead of after a round trip to a relay thread that may be busy
+   * relaying (the 200's added latency, docs/BENCHMARKS.md cps). Commands reach a relay in order,
+   * so whatever the engine sends next for the call finds this configuration applied; the packets
+   * that arrive before it are dropped as before any answer. Should the relay refuse it (it does
+   * not, short of losing the thread), the call is ended like a call whose relay was lost.
+   */
+  private configureAhead(call: Call): void {
+    for (const s of call.openStreams()) {
+      this.pool.request(call.slot, { op: 'configure', stream: s.wire(call.id, call.tags) }).catch((e: unknown) => {
+        if (this.calls.get(call.id) !== call) return;
+        this.log?.error('media: relay refused a stream configuration; the call is ended', { callId: call.id, error: e instanceof Error ? e.message : String(e) });
+        void this.serial(call.id, () => this.remove(call)).catch(() => undefined);
+        this.notify('timeout', { callId: call.id, idleSec: 0 });
+      });
       s.sent();
     }
   }
@@ -255,6 +278,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
   /** A relay thread died: its calls have no media any more; report them as timed out. */
   private onRelayLost(slot: number, reason: string): void {
     this.log?.error('media: relay worker stopped; its calls are ended', { slot, reason });
+    this.streams.relayLost(slot);
     for (const call of [...this.calls.values()]) {
       if (call.slot !== slot) continue;
       this.calls.delete(call.id);

@@ -18,6 +18,8 @@ export interface MediaSettings {
   readonly inThread: boolean;
   readonly allowDirectMedia: boolean;
   readonly maxPacketsPerSec: number;
+  /** Streams each relay keeps bound ahead of need; default 0 (bind on demand). */
+  readonly warmStreams?: number;
 }
 
 export interface ResolvedMediaSettings {
@@ -31,6 +33,7 @@ export interface ResolvedMediaSettings {
   readonly inactivityMs: number;
   readonly allowDirectMedia: boolean;
   readonly maxPacketsPerSec: number;
+  readonly warmStreams: number;
 }
 
 export class MediaSettingsError extends Error {
@@ -58,6 +61,7 @@ export function resolveMediaSettings(s: MediaSettings, cpus: number = os.cpus().
     inactivityMs: s.inactivitySec * 1000,
     allowDirectMedia: s.allowDirectMedia,
     maxPacketsPerSec: s.maxPacketsPerSec,
+    warmStreams: s.warmStreams ?? 0,
   };
 }
 

@@ -49,6 +49,13 @@ export class RelayHost implements StreamHost {
     switch (cmd.op) {
       case 'open':
         return this.open(cmd);
+      case 'adopt': {
+        const s = this.streams.get(cmd.streamId);
+        if (!s) throw new Error(`no stream ${cmd.streamId}`);
+        s.adopt(cmd.callId, cmd.index);
+        this.join(s);
+        return null;
+      }
       case 'configure': {
         const s = this.streams.get(cmd.stream.streamId);
         if (!s) throw new Error(`no stream ${cmd.stream.streamId}`);
@@ -112,10 +119,15 @@ export class RelayHost implements StreamHost {
       throw new Error('relay host is closed');
     }
     this.streams.set(cmd.streamId, stream);
-    let set = this.calls.get(cmd.callId);
-    if (!set) this.calls.set(cmd.callId, (set = new Set()));
-    set.add(stream);
+    if (cmd.callId !== '') this.join(stream);
     return { ok: true };
+  }
+
+  /** Counts the stream in its call's inactivity rule. Reserved streams (no call yet) are not. */
+  private join(stream: RelayStream): void {
+    let set = this.calls.get(stream.callId);
+    if (!set) this.calls.set(stream.callId, (set = new Set()));
+    set.add(stream);
   }
 
   private closeStream(id: number): void {

@@ -93,12 +93,15 @@ export type RelayCommand =
   | {
       readonly op: 'open';
       readonly streamId: number;
+      /** '' opens a stream for the engine's reserve: bound, relaying nothing, until 'adopt'. */
       readonly callId: string;
       readonly index: number;
       readonly address: string;
       /** RTP port of each leg's local socket pair (RTCP = RTP + 1). */
       readonly ports: readonly [number, number];
     }
+  /** A reserved stream (opened with callId '') becomes stream `index` of call `callId`. */
+  | { readonly op: 'adopt'; readonly streamId: number; readonly callId: string; readonly index: number }
   | { readonly op: 'configure'; readonly stream: StreamWire }
   | { readonly op: 'close'; readonly streamIds: readonly number[] }
   | { readonly op: 'stats'; readonly streamIds: readonly number[] };

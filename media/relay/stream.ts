@@ -62,7 +62,8 @@ export class RelayStream implements LegOwner {
 
   private constructor(
     readonly streamId: number,
-    readonly callId: string,
+    /** The call it relays for; '' while it waits in the engine's reserve of bound streams (adopt()). */
+    public callId: string,
     index: number,
     readonly address: string,
     readonly ports: readonly [number, number],
@@ -115,6 +116,14 @@ export class RelayStream implements LegOwner {
       throw e;
     }
     return new RelayStream(streamId, callId, index, address, ports, sockets, host);
+  }
+
+  /** A reserved stream (opened with callId '') joins a call: from now on it is that call's stream. */
+  adopt(callId: string, index: number): void {
+    if (this.callId !== '') throw new Error(`stream ${this.streamId} already belongs to a call`);
+    this.callId = callId;
+    this.index = index;
+    this.lastActivity = this.now();
   }
 
   configure(w: StreamWire): void {

@@ -13,11 +13,16 @@ describe('Calls with real peers: on-net over TLS and SRTP (issue 5 tests 1, 5, 7
   this.timeout(60_000);
   let t: TestGateway;
   const phones: Phone[] = [];
-  let base = 42000 + Math.floor(Math.random() * 20) * 400;
+  const base = 42000 + Math.floor(Math.random() * 20) * 400;
+  // Phones take 20 RTP ports each from `base` up; the gateway's media range sits above them (it
+  // keeps a reserve of bound streams, media.warmStreams, so the two must never overlap).
+  const mediaMin = base + 260;
+  let phoneBase = base;
 
   const phone = async (name: keyof typeof PASSWORDS, tone: number, o: { codecs: string; mediaenc?: string; answer?: 'auto' | 'manual' }): Promise<Phone> => {
-    const rtp = `${base}-${base + 19}`;
-    base += 20;
+    if (phoneBase + 19 >= mediaMin) throw new Error('phone RTP ports would overlap the gateway media range: raise mediaMin');
+    const rtp = `${phoneBase}-${phoneBase + 19}`;
+    phoneBase += 20;
     const p = await registeredPhone(t, {
       user: name, password: PASSWORDS[name], tone, rtpPorts: rtp, mediaenc: o.mediaenc ?? 'srtp-mand', codecs: o.codecs, ...(o.answer !== undefined && { answer: o.answer }),
     });
@@ -28,7 +33,7 @@ describe('Calls with real peers: on-net over TLS and SRTP (issue 5 tests 1, 5, 7
   before(async () => {
     t = await startTestGateway([
       'sip.domain=127.0.0.1', 'media.address=127.0.0.1', 'media.workers=1',
-      `media.portMin=${base + 200}`, `media.portMax=${base + 399}`,
+      `media.portMin=${mediaMin}`, `media.portMax=${base + 399}`,
     ]);
     await t.gw.users.add('alice', { password: PASSWORDS.alice, number: '+34911000001' });
     await t.gw.users.add('bob', { password: PASSWORDS.bob, number: '+34911000002' });
