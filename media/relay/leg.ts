@@ -28,6 +28,7 @@ import { RtcpReporter } from './rtcp-report';
 import {
   isMultiplexedMediaOctet,
   isRtcpOnMuxedPort,
+  payloadOctets,
   payloadType,
   RTP_HEADER_LENGTH,
   rtpHeaderLength,
@@ -330,7 +331,7 @@ export class RelayLeg {
     if (dest === undefined) return from.drop(DROP['no-destination'], now);
     if (payloadType(packet) !== pt) setPayloadType(packet, pt);
     if (this.rewriter.apply(packet) === 'stale-source') return from.drop(DROP['stale-source'], now);
-    this.reporter?.sent(packet, packet.length - headerLength, now); // SR counts (RFC 3550 §6.4.1)
+    this.reporter?.sent(packet, payloadOctets(packet, headerLength), now); // SR counts (RFC 3550 §6.4.1)
     let out = packet;
     if (this.mode === 'srtp') {
       try {

@@ -46,6 +46,15 @@ export function rtpHeaderLength(packet: Uint8Array): number {
   return header;
 }
 
+/**
+ * Payload octets of an RTP packet whose header is `headerLength` long: without the padding
+ * (RFC 3550 §5.1), as the SR sender's octet count wants them (§6.4.1).
+ */
+export function payloadOctets(packet: Uint8Array, headerLength: number): number {
+  const padding = packet[0]! & 0x20 ? packet[packet.length - 1]! : 0;
+  return Math.max(0, packet.length - headerLength - padding);
+}
+
 export function payloadType(packet: Uint8Array): number {
   return packet[1]! & 0x7f;
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { isValidRtcp } from '../../../media/relay';
 import { senderReportOf } from '../../../media/relay/rtcp';
 import { RTCP_REPORT_INTERVAL_MS, ReceptionStatistics, RtcpReporter } from '../../../media/relay/rtcp-report';
+import { payloadOctets, rtpHeaderLength } from '../../../media/relay/rtp';
 
 function rtp(seq: number, ts: number, ssrc: number, payload = 160): Buffer {
   const p = Buffer.alloc(12 + payload);
@@ -62,6 +63,18 @@ describe('RTCP reports of a transcoded stream', () => {
   });
 
   describe('RFC 3550 §6.4.1: SR, RR and LSR/DLSR', () => {
+    it('MUST count payload octets without the header, CSRCs or padding (§5.1, §6.4.1)', () => {
+      const plain = Buffer.alloc(12 + 160);
+      plain[0] = 0x80;
+      assert.equal(payloadOctets(plain, rtpHeaderLength(plain)), 160);
+      // P bit, one CSRC, 160 payload octets then 4 of padding (the last one counts them).
+      const padded = Buffer.alloc(12 + 4 + 160 + 4);
+      padded[0] = 0x80 | 0x20 | 1;
+      padded[padded.length - 1] = 4;
+      assert.equal(rtpHeaderLength(padded), 16);
+      assert.equal(payloadOctets(padded, rtpHeaderLength(padded)), 160);
+    });
+
     it('MUST send nothing before any packet went either way', () => {
       const r = new RtcpReporter(0);
       assert.equal(r.report(10_000, 8000, 0x1234), undefined);
