@@ -29,7 +29,7 @@ import { startGateway, type RunningGateway } from '../gateway/server';
 import type { SipMessage } from '../gateway/sip/message/message';
 import type { ReceivedInfo, SendTarget } from '../gateway/sip/transport/types';
 import { ensureCertificate } from '../gateway/tls/certificate';
-import { onGeneratorCores, pinSignallingThread, pinningWanted } from './pin';
+import { onGeneratorCores, pinSignallingThread, pinningWanted, unpinProcess } from './pin';
 
 const env = (name: string, def: number): number => Number(process.env[name] ?? def);
 const LAT_CPS = env('BENCH_LAT_CPS', 100);
@@ -195,6 +195,9 @@ export async function run(): Promise<Record<string, number | string | boolean>> 
     set: [
       `dataDir=${dir}`, 'sip.host=127.0.0.1', 'sip.udpPort=0', 'sip.tcpPort=0', 'sip.tlsPort=0', 'admin.port=0', 'sip.domain=127.0.0.1',
       'media.address=127.0.0.1', 'media.workers=1', 'media.portMin=20000', 'media.portMax=31999',
+      // The held calls carry no RTP on purpose: the media-inactivity teardown (default 60 s) would
+      // race their BYE at exactly the hold time.
+      `media.inactivitySec=${HOLD_SEC + 60}`,
       'calls.requireTls=false', 'calls.requireSrtp=false', 'calls.cpsPerSource=0', 'calls.maxPerUser=0', 'calls.maxConcurrent=100000',
       'registrar.md5OnlyUserAgents=["sipp"]', `cdr.enabled=${process.env.BENCH_CDR !== '0'}`,
       'routing.countryCode=34', 'routing.rules=[{name: all, prefix: "+", trunks: [uas]}]',
@@ -208,7 +211,9 @@ export async function run(): Promise<Record<string, number | string | boolean>> 
   tap.install(gw);
   const gwPort = gw.transport.addresses().find((a) => a.protocol === 'UDP')!.port;
   await gw.users.add('bench', { password: PASSWORD, mayCallOffNet: true, mayCallInternational: true });
-  const result: Record<string, number | string | boolean> = { pinned: pinned ? 'signalling thread on a core of its own; SIPp and media worker on the other' : 'no' };
+  const result: Record<string, number | string | boolean> = {
+    pinned: pinned ? 'latency phase only: signalling thread on a core of its own, SIPp and media worker on the other' : 'no',
+  };
   try {
     // Warm-up (JIT, first allocations): not measured.
     await runUac(dir, gwPort, { rate: 50, calls: 100, holdMs: 200, rtp: false, limit: 1000 });
@@ -230,6 +235,14 @@ export async function run(): Promise<Record<string, number | string | boolean>> 
       ok_added_ms_p99: round(quantile(tap.ok, 0.99)),
       setup_added_ms_p99: round(quantile(tap.invite.map((x, i) => x + (tap.ok[i] ?? 0)), 0.99)),
     });
+
+    // Throughput phases: every thread and both SIPp may use every core (pinning starves SIPp, which
+    // then cannot offer 500 CPS from one core together with the media worker).
+    if (pinned) {
+      unpinProcess(process.pid);
+      unpinProcess(uas.pid!);
+      pinned = false;
+    }
 
     const failures = new Map<string, number>();
     const onEnded = (_info: unknown, end: { answered: boolean; status: number; cause: string }): void => {

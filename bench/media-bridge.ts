@@ -20,8 +20,10 @@ import dgram from 'node:dgram';
 import os from 'node:os';
 import { EmbeddedMediaEngine } from '../media/engine';
 import { cryptoAttributeValues, mediaPort, parseCryptoAttribute, parseSdp } from '../media/sdp';
+import { srtpBackend } from '../media/srtp';
 import { LoadGenerator, type LoadCall, type LoadResult } from './media-loadgen';
 import { RtpengineNg, rtpengineInstalled } from './rtpengine-ng';
+import { pinGenerator } from './pin';
 
 type BenchResult = Record<string, number | string | boolean>;
 
@@ -219,7 +221,11 @@ export function workersArg(args: readonly string[]): number {
 
 export async function run(args: string[] = []): Promise<BenchResult> {
   const gen = await LoadGenerator.start();
-  const result: BenchResult = { ptime_ms: 20, srtp_profile: 'AES_CM_128_HMAC_SHA1_80', load_generator: 'separate process', cpus: os.cpus().length };
+  const pinned = pinGenerator(gen.pid);
+  const result: BenchResult = {
+    ptime_ms: 20, srtp_profile: 'AES_CM_128_HMAC_SHA1_80', load_generator: 'separate process', cpus: os.cpus().length,
+    pinned: pinned ? 'generator on core 0; engine (and rtpengine) on the other' : 'no', srtp_backend: srtpBackend(),
+  };
   try {
     const workers = workersArg(args);
     const probe = await ciphergateBackend(workers);

@@ -247,6 +247,11 @@ export class LoadGenerator {
     return new LoadGenerator(proc, ready.aPorts, ready.bPorts);
   }
 
+  /** The generator's process id (bench/pin.ts). */
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
   run(spec: LoadSpec): Promise<LoadResult> {
     return new Promise((resolve, reject) => {
       const onExit = (code: number | null): void => reject(new Error(`load generator exited (${code})`));

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import { ciphergateBackend, figures, searchCapacity, workersArg } from './media-bridge';
 import { LoadGenerator } from './media-loadgen';
+import { pinGenerator } from './pin';
 
 type BenchResult = Record<string, number | string | boolean>;
 
@@ -14,6 +15,7 @@ const LEVELS = [500, 1000, 1500, 2000, 2500];
 
 export async function run(args: string[] = []): Promise<BenchResult> {
   const gen = await LoadGenerator.start();
+  const pinned = pinGenerator(gen.pid);
   const n = workersArg(args);
   const probe = await ciphergateBackend(n);
   const workers = probe.engine.threads;
@@ -21,7 +23,7 @@ export async function run(args: string[] = []): Promise<BenchResult> {
   console.error(`passthrough: Ciphergate EmbeddedMediaEngine, ${workers} worker thread(s)`);
   try {
     const report = await searchCapacity(() => ciphergateBackend(n), gen, 'opaque', LEVELS);
-    return { ptime_ms: 20, load_generator: 'separate process', cpus: os.cpus().length, workers, ...figures('passthrough', report) };
+    return { ptime_ms: 20, load_generator: 'separate process', cpus: os.cpus().length, workers, pinned: pinned ? 'generator on core 0, engine on the other' : 'no', ...figures('passthrough', report) };
   } finally {
     gen.close();
   }

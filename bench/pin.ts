@@ -26,12 +26,7 @@ export function pinApart(serverPid: number): boolean {
 
 /** Lets this process run on every core again (after a pinned phase). */
 export function unpin(): void {
-  const cores = os.cpus().length;
-  try {
-    execFileSync('taskset', ['-a', '-pc', `0-${cores - 1}`, String(process.pid)], { stdio: 'ignore' });
-  } catch {
-    // nothing was pinned
-  }
+  unpinProcess(process.pid);
 }
 
 /**
@@ -71,4 +66,31 @@ export function onGeneratorCores(pinned: boolean, command: string, args: readonl
 
 function generatorCores(cores: number): string {
   return cores === 2 ? '0' : `0-${cores - 2}`;
+}
+
+/**
+ * For media benchmarks whose load generator is a child process: the generator gets the first
+ * cores, this process (and the relay workers and peers it starts afterwards, which inherit its
+ * affinity) the last one. Both engines under comparison thus get one core each, alike.
+ */
+export function pinGenerator(generatorPid: number): boolean {
+  const cores = os.cpus().length;
+  if (!pinningWanted()) return false;
+  try {
+    execFileSync('taskset', ['-a', '-pc', generatorCores(cores), String(generatorPid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-pc', String(cores - 1), String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Lets `pid` (all its threads) run on every core again; false when it could not. */
+export function unpinProcess(pid: number): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-pc', `0-${os.cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
