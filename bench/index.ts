@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { calibrationJsonParseNs } from './calibration';
 
 type BenchResult = Record<string, number | string | boolean>;
 interface BenchModule {
@@ -39,9 +40,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const mod = (await import(path.join(__dirname, entry.file))) as BenchModule;
+  const before = calibrationJsonParseNs();
   const result = await mod.run(args);
+  // Machine speed before and after (bench/calibration.ts), unless the benchmark measured its own.
+  const calibration = { calibration_json_parse_ns: Math.round((before + calibrationJsonParseNs()) / 2) };
   const machine = `${os.cpus().length}x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, node ${process.version}`;
-  console.log(JSON.stringify({ bench: name, ...result, machine, date: new Date().toISOString().slice(0, 10) }));
+  console.log(JSON.stringify({ bench: name, ...calibration, ...result, machine, date: new Date().toISOString().slice(0, 10) }));
 }
 
 main().catch((err: unknown) => {

@@ -23,6 +23,7 @@ import tls from 'node:tls';
 import { DigestClient } from '../gateway/sip/digest';
 import { provision } from '../test/integration/peers/gateway';
 import { startChildGateway, type ChildGateway } from '../test/messaging/child-gateway';
+import { calibrationJsonParseNs } from './calibration';
 
 const DOMAIN = 'localhost';
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 4);
@@ -166,16 +167,8 @@ function drive(senders: BenchConn[], targets: string[], stop: (sent: number) => 
   return Promise.all(senders.flatMap((c, i) => Array.from({ length: WINDOW }, (_, k) => loop(c, i * WINDOW + k)))).then(() => undefined);
 }
 
-/** ns per JSON.parse of a small object: how fast this machine is right now (see BENCHMARKS.md). */
-function calibration(): number {
-  const text = JSON.stringify({ a: 1, b: 'hello', c: [1, 2, 3], d: { e: true } });
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < 100_000; i++) JSON.parse(text);
-  return Math.round(Number(process.hrtime.bigint() - t0) / 100_000);
-}
-
 export async function run(): Promise<Record<string, number | string | boolean>> {
-  const calibrationBefore = calibration();
+  const calibrationBefore = calibrationJsonParseNs();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-bench-msg-'));
   const users: Record<string, string> = {};
   for (let i = 0; i < SENDERS; i++) users[`s${i}`] = PASSWORD;
@@ -248,7 +241,7 @@ export async function run(): Promise<Record<string, number | string | boolean>> 
       offline_gateway_cpu_us_per_msg: +offlineCpuUs.toFixed(1),
       offline_capacity_one_core: Math.round(1e6 / offlineCpuUs),
       target_msgs_per_s: 5000,
-      calibration_json_parse_ns: Math.round((calibrationBefore + calibration()) / 2),
+      calibration_json_parse_ns: Math.round((calibrationBefore + calibrationJsonParseNs()) / 2),
       load_average_1m: +os.loadavg()[0]!.toFixed(2),
       senders: SENDERS,
       receivers: RECEIVERS,
