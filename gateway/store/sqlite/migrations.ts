@@ -156,8 +156,13 @@ CREATE TABLE message_policies (
  * no SDP, no media keys, no addresses, no SIP identifiers. Parties are text, not foreign keys: a
  * record outlives the account, and an inbound caller is a number. Retention deletes by started_at.
  */
-const V3_CDRS = `
-CREATE TABLE cdrs (
+/**
+ * The cdrs table under `name`, with the dispositions its CHECK allows. Migrations 3 and 4 write it
+ * (4 rebuilds it with one more disposition); the text of 3 is what it always was.
+ */
+function cdrsTable(name: string, dispositions: readonly string[]): string {
+  return `
+CREATE TABLE ${name} (
   id          TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
   direction   TEXT NOT NULL CHECK (direction IN ('on-net', 'outbound', 'inbound')),
   caller      TEXT NOT NULL CHECK (length(caller) BETWEEN 1 AND 128),
@@ -166,10 +171,13 @@ CREATE TABLE cdrs (
   started_at  INTEGER NOT NULL,
   answered_at INTEGER,
   ended_at    INTEGER,
-  disposition TEXT CHECK (disposition IN ('answered', 'busy', 'no-answer', 'failed')),
+  disposition TEXT CHECK (disposition IN (${dispositions.map((d) => `'${d}'`).join(', ')})),
   status      INTEGER CHECK (status BETWEEN 100 AND 699),
   ended_by    TEXT CHECK (ended_by IN ('caller', 'callee', 'gateway'))
-) STRICT;
+) STRICT;`;
+}
+
+const V3_CDRS = `${cdrsTable('cdrs', ['answered', 'busy', 'no-answer', 'failed'])}
 CREATE INDEX cdrs_started ON cdrs (started_at);
 `;
 
@@ -179,20 +187,7 @@ CREATE INDEX cdrs_started ON cdrs (started_at);
  * (https://sqlite.org/lang_altertable.html, "other kinds of table schema changes") inside the
  * migration's transaction; the rows are copied as they are.
  */
-const V4_CDR_TRANSFERRED = `
-CREATE TABLE cdrs_v4 (
-  id          TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
-  direction   TEXT NOT NULL CHECK (direction IN ('on-net', 'outbound', 'inbound')),
-  caller      TEXT NOT NULL CHECK (length(caller) BETWEEN 1 AND 128),
-  callee      TEXT NOT NULL CHECK (length(callee) BETWEEN 1 AND 128),
-  trunk       TEXT CHECK (length(trunk) BETWEEN 1 AND 64),
-  started_at  INTEGER NOT NULL,
-  answered_at INTEGER,
-  ended_at    INTEGER,
-  disposition TEXT CHECK (disposition IN ('answered', 'busy', 'no-answer', 'failed', 'transferred')),
-  status      INTEGER CHECK (status BETWEEN 100 AND 699),
-  ended_by    TEXT CHECK (ended_by IN ('caller', 'callee', 'gateway'))
-) STRICT;
+const V4_CDR_TRANSFERRED = `${cdrsTable('cdrs_v4', ['answered', 'busy', 'no-answer', 'failed', 'transferred'])}
 INSERT INTO cdrs_v4 (id, direction, caller, callee, trunk, started_at, answered_at, ended_at, disposition, status, ended_by)
   SELECT id, direction, caller, callee, trunk, started_at, answered_at, ended_at, disposition, status, ended_by FROM cdrs;
 DROP TABLE cdrs;

@@ -5,22 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { SrtpAuthError, SrtpError, SrtpFormatError, type SrtpContext, type SrtpProfileName } from '../../../media/srtp';
-import { pair, rtcp, rtp } from './helpers';
+import { pair, prng, rtcp, rtp } from './helpers';
 
 const ITERATIONS = 2000;
 
-/** xorshift32: a deterministic generator so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 function bytes(next: () => number, length: number): Buffer {
   const b = Buffer.alloc(length);

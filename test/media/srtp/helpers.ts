@@ -139,3 +139,16 @@ export function useBackend(backend: SrtpBackend): void {
     else process.env.CIPHERGATE_SRTP_NATIVE = saved;
   });
 }
+
+/** xorshift32: a deterministic generator, so a fuzz failure can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}

@@ -21,7 +21,7 @@ import {
   srtpBackend,
   type SrtpTransform,
 } from '../../../media/srtp/transform';
-import { ALL_PROFILES, rtcp, rtp, thrown, useBackend } from './helpers';
+import { ALL_PROFILES, prng, rtcp, rtp, thrown, useBackend } from './helpers';
 
 /** The addon; the suite's first hook fails if it is not loaded. */
 function addon(): NativeSrtp {
@@ -66,18 +66,6 @@ const MKIS: Array<[string, Uint8Array | undefined]> = [
   ['4-octet MKI', Buffer.from('a1b2c3d4', 'hex')],
 ];
 
-/** xorshift32, seeded, so a fuzz failure can be replayed. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 describe('SRTP native addon', () => {
   useBackend('native');
