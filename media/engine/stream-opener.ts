@@ -178,7 +178,9 @@ export class StreamOpener {
         }
         list.push({ id, ports });
       }
-    })().finally(() => this.filling.delete(slot));
+    })()
+      .catch((e: unknown) => this.log?.warn('media: filling the stream reserve failed', { slot, error: e instanceof Error ? e.message : String(e) }))
+      .finally(() => this.filling.delete(slot));
   }
 
   /** A free pair; when the range is exhausted, the reserves are given back first. */
