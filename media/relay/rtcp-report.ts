@@ -27,27 +27,25 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { RTCP_RR, RTCP_SDES, RTCP_SR } from './rtcp';
-import { seqDelta, ssrc as ssrcOf, timestamp, writeUint32 } from './rtp';
+import { ssrc as ssrcOf, timestamp, writeUint32 } from './rtp';
+import { SequenceTracker } from './sequence';
 
 /** RFC 3550 §6.2 Tmin. */
 export const RTCP_REPORT_INTERVAL_MS = 5000;
 /** Seconds from 1900-01-01 (NTP era 0) to 1970-01-01. */
 const NTP_UNIX_OFFSET = 2_208_988_800;
 /** RFC 3550 §A.1. */
-const MAX_DROPOUT = 3000;
-const MAX_MISORDER = 100;
 const REPORT_BLOCK = 24;
 
 /** RFC 3550 §A.1, §A.3, §A.8: what one leg's source looked like to us, for a report block. */
 export class ReceptionStatistics {
-  /** SSRC of the source, undefined before its first packet. */
-  ssrc: number | undefined;
   lastReceivedAt = -Infinity;
-  private baseSeq = 0;
-  private maxSeq = 0;
-  private cycles = 0;
-  private badSeq = -1;
-  private received = 0;
+  /** SSRC of the source, undefined before its first packet. */
+  get ssrc(): number | undefined {
+    return this.sequence.ssrc < 0 ? undefined : this.sequence.ssrc;
+  }
+  /** Sequence numbers and loss of the source (RFC 3550 §A.1, §A.3). */
+  private readonly sequence = new SequenceTracker();
   private expectedPrior = 0;
   private receivedPrior = 0;
   /** Interarrival jitter, in ticks of the source's clock (§A.8), and its last arrival/timestamp. */
@@ -62,25 +60,13 @@ export class ReceptionStatistics {
   /** One accepted RTP packet; `clockRate` 0 for packets whose timestamp is not the audio's (events). */
   packet(ssrc: number, seq: number, ts: number, now: number, clockRate: number): void {
     this.lastReceivedAt = now;
-    if (ssrc !== this.ssrc) {
-      this.restart(ssrc, seq);
-      this.lsr = 0;
-    } else {
-      const delta = seqDelta(seq, this.maxSeq);
-      if (delta > MAX_DROPOUT || delta < -MAX_MISORDER) {
-        // §A.1: a very large jump is believed on the second packet in sequence only.
-        if (seq !== this.badSeq) {
-          this.badSeq = (seq + 1) & 0xffff;
-          return;
-        }
-        this.restart(ssrc, seq);
-      } else {
-        if (delta > 0) {
-          if (seq < this.maxSeq) this.cycles += 0x10000;
-          this.maxSeq = seq;
-        }
-        this.received++;
-      }
+    const newSource = ssrc !== this.sequence.ssrc;
+    const verdict = this.sequence.update(ssrc, seq);
+    // §A.1: a very large jump is believed on the second packet in sequence only.
+    if (verdict === 'probation') return;
+    if (verdict === 'restart') {
+      this.restart();
+      if (newSource) this.lsr = 0;
     }
     if (clockRate <= 0) return;
     const arrival = (now * clockRate) / 1000;
@@ -102,15 +88,14 @@ export class ReceptionStatistics {
 
   /** Writes the §6.4.1 report block at `offset` and starts a new reporting interval. */
   writeBlock(b: Buffer, offset: number, now: number): void {
-    const extendedMax = this.cycles + this.maxSeq;
-    const expected = extendedMax - this.baseSeq + 1;
-    const lost = Math.max(-0x800000, Math.min(0x7fffff, expected - this.received));
+    const { extendedMax, expected, received } = this.sequence;
+    const lost = Math.max(-0x800000, Math.min(0x7fffff, expected - received));
     const expectedInterval = expected - this.expectedPrior;
-    const lostInterval = expectedInterval - (this.received - this.receivedPrior);
+    const lostInterval = expectedInterval - (received - this.receivedPrior);
     this.expectedPrior = expected;
-    this.receivedPrior = this.received;
+    this.receivedPrior = received;
     const fraction = expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.min(255, Math.floor((lostInterval * 256) / expectedInterval));
-    writeUint32(b, offset, this.ssrc!);
+    writeUint32(b, offset, this.sequence.ssrc);
     writeUint32(b, offset + 4, ((fraction << 24) | (lost & 0xffffff)) >>> 0);
     writeUint32(b, offset + 8, extendedMax >>> 0);
     writeUint32(b, offset + 12, Math.floor(this.jitter) >>> 0);
@@ -119,13 +104,8 @@ export class ReceptionStatistics {
     writeUint32(b, offset + 20, Math.max(0, dlsr));
   }
 
-  private restart(ssrc: number, seq: number): void {
-    this.ssrc = ssrc;
-    this.baseSeq = seq;
-    this.maxSeq = seq;
-    this.cycles = 0;
-    this.badSeq = -1;
-    this.received = 1;
+  /** A new count began (new source, or a confirmed jump): the interval and jitter start again. */
+  private restart(): void {
     this.expectedPrior = 0;
     this.receivedPrior = 0;
     this.jitter = 0;

@@ -3,7 +3,7 @@
  * (the issue's "bad input ... counted per session"), and RTP loss estimated from sequence numbers
  * as RFC 3550 §A.3 does. Counters are plain numbers on a class so the packet path stays monomorphic.
  */
-import { seqDelta } from './rtp';
+import { SequenceTracker } from './sequence';
 
 /** Why a packet was dropped. Every drop is counted under exactly one of these. */
 export const DROP_REASONS = [
@@ -54,11 +54,7 @@ export class LegCounters {
   unloggedDrops = 0;
 
   // RFC 3550 §A.3 loss estimate of the current source; earlier sources are summed in lostBefore.
-  private lossSsrc = -1;
-  private baseSeq = 0;
-  private maxSeq = 0;
-  private cycles = 0;
-  private received = 0;
+  private readonly sequence = new SequenceTracker();
   private lostBefore = 0;
 
   drop(reason: number): void {
@@ -68,45 +64,18 @@ export class LegCounters {
 
   /** Counts one accepted RTP packet of `ssrc` with sequence number `seq` for the loss estimate. */
   track(ssrcValue: number, seq: number): void {
-    if (ssrcValue !== this.lossSsrc) {
-      this.restart(ssrcValue, seq);
-      return;
-    }
-    const delta = seqDelta(seq, this.maxSeq);
-    if (delta > 0) {
-      // RFC 3550 §A.1 MAX_DROPOUT: a larger jump is a restart of the sender, not 3000 losses.
-      if (delta > 3000) {
-        this.restart(ssrcValue, seq);
-        return;
-      }
-      if (seq < this.maxSeq) this.cycles += 0x10000;
-      this.maxSeq = seq;
-    }
-    this.received++;
+    const lostSoFar = this.sequence.lost;
+    // A restart (new SSRC, or a confirmed jump, RFC 3550 §A.1) keeps what the old count lost.
+    if (this.sequence.update(ssrcValue, seq) === 'restart') this.lostBefore += lostSoFar;
   }
 
   get lost(): number {
-    return this.lostBefore + this.currentLost();
+    return this.lostBefore + this.sequence.lost;
   }
 
   dropsByReason(): Record<DropReason, number> {
     const out = {} as Record<DropReason, number>;
     DROP_REASONS.forEach((r, i) => (out[r] = this.dropped[i]!));
     return out;
-  }
-
-  private currentLost(): number {
-    if (this.lossSsrc < 0) return 0;
-    const expected = this.cycles + this.maxSeq - this.baseSeq + 1;
-    return Math.max(0, expected - this.received);
-  }
-
-  private restart(ssrcValue: number, seq: number): void {
-    this.lostBefore += this.currentLost();
-    this.lossSsrc = ssrcValue;
-    this.baseSeq = seq;
-    this.maxSeq = seq;
-    this.cycles = 0;
-    this.received = 1;
   }
 }

@@ -59,7 +59,23 @@ describe('loss estimate (RFC 3550 §A.3)', () => {
     c.track(10, 100);
     c.track(10, 102);
     assert.equal(c.lost, 5);
-    c.track(10, 30000); // MAX_DROPOUT exceeded: a restart, not 29897 losses
+    c.track(10, 30000); // MAX_DROPOUT exceeded: on probation, not 29897 losses
     assert.equal(c.lost, 5);
+    c.track(10, 30001); // the next in sequence confirms it: a restart that keeps the loss so far
+    c.track(10, 30003);
+    assert.equal(c.lost, 6);
+  });
+
+  it('MUST NOT let one stray packet far off the sequence reset the count (§A.1 bad_seq)', () => {
+    const c = new LegCounters();
+    for (const seq of [100, 101, 103]) c.track(7, seq);
+    assert.equal(c.lost, 1);
+    c.track(7, 40000); // a stray: neither counted nor a restart
+    c.track(7, 104);
+    c.track(7, 106);
+    assert.equal(c.lost, 2, 'the count goes on: 102 and 105 lost');
+    c.track(7, 2); // more than MAX_MISORDER back: also on probation
+    c.track(7, 107);
+    assert.equal(c.lost, 2);
   });
 });
