@@ -15,7 +15,7 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   napi_value version;
-  if (!cg_registry_init(env) || !cg_define_aes_cm(env, exports) || !cg_define_gcm(env, exports) ||
+  if (!cg_registry_init(env) || !cg_define_session_class(env, exports, &cg_aes_cm_class) || !cg_define_session_class(env, exports, &cg_gcm_class) ||
       napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH, &version) != napi_ok ||
       napi_set_named_property(env, exports, "opensslVersion", version) != napi_ok) {
     cg_throw_error(env, "cannot define the SRTP addon's exports");

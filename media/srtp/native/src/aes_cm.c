@@ -14,7 +14,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define SALT_LENGTH 14
@@ -29,21 +28,14 @@ typedef struct {
   uint8_t salt[SALT_LENGTH];
 } aes_cm_session;
 
-static void session_wipe(aes_cm_session* s) {
-  if (s->head.wiped) return;
-  s->head.wiped = true;
+/* wipe() (cg_session_wipe): frees the cipher context and overwrites the HMAC states and salt. */
+static void wipe_keys(cg_session_head* head) {
+  aes_cm_session* s = (aes_cm_session*)head;
   EVP_CIPHER_CTX_free(s->ctr); /* cleanses the key schedule */
   s->ctr = NULL;
   OPENSSL_cleanse(&s->inner, sizeof s->inner);
   OPENSSL_cleanse(&s->outer, sizeof s->outer);
   OPENSSL_cleanse(s->salt, sizeof s->salt);
-  OPENSSL_cleanse(s->head.mki, sizeof s->head.mki);
-}
-
-static void session_finalize(napi_env env, void* data, void* hint) {
-  session_wipe((aes_cm_session*)data);
-  cg_unregister(data);
-  free(data);
 }
 
 /* RFC 2104 §2: keys longer than a block are hashed first, shorter ones are zero-padded. */
@@ -124,169 +116,106 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   if (key.length != 16 && key.length != 32) return cg_throw_range(env, "encryptionKey must be 16 or 32 octets"), NULL;
   if (auth.length > 1024) return cg_throw_range(env, "authenticationKey must be at most 1024 octets"), NULL;
   if (salt.length != SALT_LENGTH) return cg_throw_range(env, "salt must be 14 octets"), NULL;
-  aes_cm_session* s = calloc(1, sizeof *s);
-  if (s == NULL) return cg_throw_error(env, "out of memory"), NULL;
-  s->head.kind = CG_AES_CM;
-  if (!cg_mki_arg(env, argv[3], &s->head)) {
-    free(s);
-    return NULL;
-  }
+  aes_cm_session* s = (aes_cm_session*)cg_session_new(env, sizeof *s, CG_AES_CM, wipe_keys, argv[3]);
+  if (s == NULL) return NULL;
   s->ctr = EVP_CIPHER_CTX_new();
   const EVP_CIPHER* cipher = key.length == 16 ? EVP_aes_128_ctr() : EVP_aes_256_ctr();
   if (s->ctr == NULL || EVP_EncryptInit_ex(s->ctr, cipher, NULL, key.data, NULL) != 1) {
-    session_finalize(env, s, NULL);
+    cg_session_free(&s->head);
     return cg_throw_error(env, "AES-CM key setup failed in OpenSSL"), NULL;
   }
   hmac_pads(s, auth.data, auth.length);
   memcpy(s->salt, salt.data, SALT_LENGTH);
-  return cg_register(env, self, &s->head, session_finalize) ? self : NULL;
+  return cg_register(env, self, &s->head) ? self : NULL;
 }
 
 /* protectRtp(packet, out, headerLength, ssrc, index, tagLength): out = header || E(payload) || MKI || tag */
 static napi_value protect_rtp(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  aes_cm_session* s = cg_session(env, info, CG_AES_CM, 6, argv, true);
-  cg_bytes in = {0}, out = {0};
-  uint64_t header = 0, ssrc = 0, index = 0;
-  size_t tag = 0;
-  if (s == NULL || !cg_bytes_arg(env, argv[0], "packet must be a Buffer", &in) || !cg_bytes_arg(env, argv[1], "out must be a Buffer", &out) ||
-      !cg_uint_arg(env, argv[2], "headerLength out of range", CG_MAX_PACKET, &header) ||
-      !cg_uint_arg(env, argv[3], "ssrc must be a 32-bit integer", 4294967295.0, &ssrc) ||
-      !cg_uint_arg(env, argv[4], "index must be in 0..2^48-1", CG_MAX_SRTP_INDEX, &index) || !tag_length_arg(env, argv[5], &tag)) {
-    return NULL;
-  }
-  const size_t length = in.length, m = s->head.mki_length;
-  if (length > CG_MAX_PACKET) return cg_throw_range(env, "packet longer than 2^20 octets"), NULL;
+  cg_packet_args a;
+  aes_cm_session* s = cg_rtp_args(env, info, CG_AES_CM, tag_length_arg, &a);
+  if (s == NULL) return NULL;
+  const size_t length = a.in.length, m = s->head.mki_length, header = a.header, tag = a.tag;
   if (header > length) return cg_throw_range(env, "headerLength past the end of the packet"), NULL;
-  if (out.length != length + m + tag) return cg_throw_range(env, "out must be packet + MKI + tag octets"), NULL;
-  if (!cg_disjoint(env, &in, &out)) return NULL;
+  if (a.out.length != length + m + tag) return cg_throw_range(env, "out must be packet + MKI + tag octets"), NULL;
+  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
   uint8_t iv[BLOCK], mac[SHA_DIGEST_LENGTH];
-  cg_copy(out.data, in.data, header);
-  counter_block(s, (uint32_t)ssrc, index, iv);
-  if (!ctr_xor(env, s, iv, out.data + header, in.data + header, length - header)) return NULL;
-  if (m > 0) memcpy(out.data + length, s->head.mki, m);
-  hmac(s, out.data, length, true, (uint32_t)(index >> 16), mac);
-  memcpy(out.data + length + m, mac, tag);
+  cg_copy(a.out.data, a.in.data, header);
+  counter_block(s, (uint32_t)a.ssrc, a.index, iv);
+  if (!ctr_xor(env, s, iv, a.out.data + header, a.in.data + header, length - header)) return NULL;
+  if (m > 0) memcpy(a.out.data + length, s->head.mki, m);
+  hmac(s, a.out.data, length, true, (uint32_t)(a.index >> 16), mac);
+  memcpy(a.out.data + length + m, mac, tag);
   return NULL;
 }
 
 /* unprotectRtp(packet, out, headerLength, ssrc, index, tagLength): true and out = the RTP packet, or false (§3.3 step 5). */
 static napi_value unprotect_rtp(napi_env env, napi_callback_info info) {
-  napi_value argv[6], result = NULL;
-  aes_cm_session* s = cg_session(env, info, CG_AES_CM, 6, argv, true);
-  cg_bytes in = {0}, out = {0};
-  uint64_t header = 0, ssrc = 0, index = 0;
-  size_t tag = 0;
-  if (s == NULL || !cg_bytes_arg(env, argv[0], "packet must be a Buffer", &in) || !cg_bytes_arg(env, argv[1], "out must be a Buffer", &out) ||
-      !cg_uint_arg(env, argv[2], "headerLength out of range", CG_MAX_PACKET, &header) ||
-      !cg_uint_arg(env, argv[3], "ssrc must be a 32-bit integer", 4294967295.0, &ssrc) ||
-      !cg_uint_arg(env, argv[4], "index must be in 0..2^48-1", CG_MAX_SRTP_INDEX, &index) || !tag_length_arg(env, argv[5], &tag)) {
-    return NULL;
-  }
-  const size_t length = in.length, m = s->head.mki_length;
-  if (length > CG_MAX_PACKET) return cg_throw_range(env, "packet longer than 2^20 octets"), NULL;
+  cg_packet_args a;
+  aes_cm_session* s = cg_rtp_args(env, info, CG_AES_CM, tag_length_arg, &a);
+  if (s == NULL) return NULL;
+  const size_t length = a.in.length, m = s->head.mki_length, header = a.header, tag = a.tag;
   if (length < header + m + tag) return cg_throw_range(env, "packet shorter than header + MKI + tag"), NULL;
   const size_t end = length - m - tag;
-  if (out.length != end) return cg_throw_range(env, "out must be packet - MKI - tag octets"), NULL;
-  if (!cg_disjoint(env, &in, &out)) return NULL;
+  if (a.out.length != end) return cg_throw_range(env, "out must be packet - MKI - tag octets"), NULL;
+  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
   uint8_t mac[SHA_DIGEST_LENGTH], iv[BLOCK];
-  hmac(s, in.data, end, true, (uint32_t)(index >> 16), mac);
-  const bool authentic = CRYPTO_memcmp(mac, in.data + length - tag, tag) == 0;
+  hmac(s, a.in.data, end, true, (uint32_t)(a.index >> 16), mac);
+  const bool authentic = CRYPTO_memcmp(mac, a.in.data + length - tag, tag) == 0;
   if (authentic) {
-    cg_copy(out.data, in.data, header);
-    counter_block(s, (uint32_t)ssrc, index, iv);
-    if (!ctr_xor(env, s, iv, out.data + header, in.data + header, end - header)) return NULL;
+    cg_copy(a.out.data, a.in.data, header);
+    counter_block(s, (uint32_t)a.ssrc, a.index, iv);
+    if (!ctr_xor(env, s, iv, a.out.data + header, a.in.data + header, end - header)) return NULL;
   }
-  napi_get_boolean(env, authentic, &result);
-  return result;
+  return cg_boolean(env, authentic);
 }
 
 /* protectRtcp(packet, out, ssrc, index, encrypt, tagLength): out = header || E(rest) || E|index || MKI || tag */
 static napi_value protect_rtcp(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  aes_cm_session* s = cg_session(env, info, CG_AES_CM, 6, argv, true);
-  cg_bytes in = {0}, out = {0};
-  uint64_t ssrc = 0, index = 0;
-  bool encrypt = false;
-  size_t tag = 0;
-  if (s == NULL || !cg_bytes_arg(env, argv[0], "packet must be a Buffer", &in) || !cg_bytes_arg(env, argv[1], "out must be a Buffer", &out) ||
-      !cg_uint_arg(env, argv[2], "ssrc must be a 32-bit integer", 4294967295.0, &ssrc) ||
-      !cg_uint_arg(env, argv[3], "index must be in 0..2^31-1", CG_MAX_SRTCP_INDEX, &index) ||
-      !cg_bool_arg(env, argv[4], "encrypt must be a boolean", &encrypt) || !tag_length_arg(env, argv[5], &tag)) {
-    return NULL;
-  }
-  const size_t length = in.length, m = s->head.mki_length;
-  if (length > CG_MAX_PACKET) return cg_throw_range(env, "packet longer than 2^20 octets"), NULL;
+  cg_packet_args a;
+  aes_cm_session* s = cg_rtcp_args(env, info, CG_AES_CM, "encrypt must be a boolean", tag_length_arg, &a);
+  if (s == NULL) return NULL;
+  const size_t length = a.in.length, m = s->head.mki_length, tag = a.tag;
   if (length < CG_RTCP_HEADER) return cg_throw_range(env, "RTCP packet shorter than 8 octets"), NULL;
-  if (out.length != length + 4 + m + tag) return cg_throw_range(env, "out must be packet + 4 + MKI + tag octets"), NULL;
-  if (!cg_disjoint(env, &in, &out)) return NULL;
+  if (a.out.length != length + 4 + m + tag) return cg_throw_range(env, "out must be packet + 4 + MKI + tag octets"), NULL;
+  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
   uint8_t iv[BLOCK], mac[SHA_DIGEST_LENGTH];
-  if (encrypt) {
-    memcpy(out.data, in.data, CG_RTCP_HEADER);
-    counter_block(s, (uint32_t)ssrc, index, iv);
-    if (!ctr_xor(env, s, iv, out.data + CG_RTCP_HEADER, in.data + CG_RTCP_HEADER, length - CG_RTCP_HEADER)) return NULL;
+  if (a.encrypted) {
+    memcpy(a.out.data, a.in.data, CG_RTCP_HEADER);
+    counter_block(s, (uint32_t)a.ssrc, a.index, iv);
+    if (!ctr_xor(env, s, iv, a.out.data + CG_RTCP_HEADER, a.in.data + CG_RTCP_HEADER, length - CG_RTCP_HEADER)) return NULL;
   } else {
-    cg_copy(out.data, in.data, length);
+    cg_copy(a.out.data, a.in.data, length);
   }
-  cg_put_be32(out.data + length, (encrypt ? 0x80000000u : 0) | (uint32_t)index);
-  if (m > 0) memcpy(out.data + length + 4, s->head.mki, m);
-  hmac(s, out.data, length + 4, false, 0, mac);
-  memcpy(out.data + length + 4 + m, mac, tag);
+  cg_put_be32(a.out.data + length, (a.encrypted ? 0x80000000u : 0) | (uint32_t)a.index);
+  if (m > 0) memcpy(a.out.data + length + 4, s->head.mki, m);
+  hmac(s, a.out.data, length + 4, false, 0, mac);
+  memcpy(a.out.data + length + 4 + m, mac, tag);
   return NULL;
 }
 
 /* unprotectRtcp(packet, out, ssrc, index, encrypted, tagLength): true and out = the RTCP packet, or false. */
 static napi_value unprotect_rtcp(napi_env env, napi_callback_info info) {
-  napi_value argv[6], result = NULL;
-  aes_cm_session* s = cg_session(env, info, CG_AES_CM, 6, argv, true);
-  cg_bytes in = {0}, out = {0};
-  uint64_t ssrc = 0, index = 0;
-  bool encrypted = false;
-  size_t tag = 0;
-  if (s == NULL || !cg_bytes_arg(env, argv[0], "packet must be a Buffer", &in) || !cg_bytes_arg(env, argv[1], "out must be a Buffer", &out) ||
-      !cg_uint_arg(env, argv[2], "ssrc must be a 32-bit integer", 4294967295.0, &ssrc) ||
-      !cg_uint_arg(env, argv[3], "index must be in 0..2^31-1", CG_MAX_SRTCP_INDEX, &index) ||
-      !cg_bool_arg(env, argv[4], "encrypted must be a boolean", &encrypted) || !tag_length_arg(env, argv[5], &tag)) {
-    return NULL;
-  }
-  const size_t length = in.length, m = s->head.mki_length;
-  if (length > CG_MAX_PACKET) return cg_throw_range(env, "packet longer than 2^20 octets"), NULL;
+  cg_packet_args a;
+  aes_cm_session* s = cg_rtcp_args(env, info, CG_AES_CM, "encrypted must be a boolean", tag_length_arg, &a);
+  if (s == NULL) return NULL;
+  const size_t length = a.in.length, m = s->head.mki_length, tag = a.tag;
   if (length < CG_RTCP_HEADER + 4 + m + tag) return cg_throw_range(env, "packet shorter than header + E|index + MKI + tag"), NULL;
   const size_t auth_end = length - m - tag;
-  if (out.length != auth_end - 4) return cg_throw_range(env, "out must be packet - 4 - MKI - tag octets"), NULL;
-  if (!cg_disjoint(env, &in, &out)) return NULL;
+  if (a.out.length != auth_end - 4) return cg_throw_range(env, "out must be packet - 4 - MKI - tag octets"), NULL;
+  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
   uint8_t mac[SHA_DIGEST_LENGTH], iv[BLOCK];
-  hmac(s, in.data, auth_end, false, 0, mac);
-  const bool authentic = CRYPTO_memcmp(mac, in.data + length - tag, tag) == 0;
+  hmac(s, a.in.data, auth_end, false, 0, mac);
+  const bool authentic = CRYPTO_memcmp(mac, a.in.data + length - tag, tag) == 0;
   if (authentic) {
-    if (encrypted) {
-      memcpy(out.data, in.data, CG_RTCP_HEADER);
-      counter_block(s, (uint32_t)ssrc, index, iv);
-      if (!ctr_xor(env, s, iv, out.data + CG_RTCP_HEADER, in.data + CG_RTCP_HEADER, out.length - CG_RTCP_HEADER)) return NULL;
+    if (a.encrypted) {
+      memcpy(a.out.data, a.in.data, CG_RTCP_HEADER);
+      counter_block(s, (uint32_t)a.ssrc, a.index, iv);
+      if (!ctr_xor(env, s, iv, a.out.data + CG_RTCP_HEADER, a.in.data + CG_RTCP_HEADER, a.out.length - CG_RTCP_HEADER)) return NULL;
     } else {
-      cg_copy(out.data, in.data, out.length);
+      cg_copy(a.out.data, a.in.data, a.out.length);
     }
   }
-  napi_get_boolean(env, authentic, &result);
-  return result;
+  return cg_boolean(env, authentic);
 }
 
-/* wipe(): frees the cipher context and overwrites the HMAC states, salt and MKI; later calls throw. */
-static napi_value wipe(napi_env env, napi_callback_info info) {
-  aes_cm_session* s = cg_session(env, info, CG_AES_CM, 0, NULL, false);
-  if (s != NULL) session_wipe(s);
-  return NULL;
-}
-
-bool cg_define_aes_cm(napi_env env, napi_value exports) {
-  const napi_property_descriptor methods[] = {
-      {"protectRtp", NULL, protect_rtp, NULL, NULL, NULL, napi_default_method, NULL},
-      {"unprotectRtp", NULL, unprotect_rtp, NULL, NULL, NULL, napi_default_method, NULL},
-      {"protectRtcp", NULL, protect_rtcp, NULL, NULL, NULL, napi_default_method, NULL},
-      {"unprotectRtcp", NULL, unprotect_rtcp, NULL, NULL, NULL, napi_default_method, NULL},
-      {"wipe", NULL, wipe, NULL, NULL, NULL, napi_default_method, NULL},
-  };
-  napi_value cls;
-  return napi_define_class(env, "AesCmSession", NAPI_AUTO_LENGTH, construct, NULL, sizeof methods / sizeof methods[0], methods, &cls) == napi_ok &&
-         napi_set_named_property(env, exports, "AesCmSession", cls) == napi_ok;
-}
+const cg_session_class cg_aes_cm_class = {"AesCmSession", CG_AES_CM, construct, protect_rtp, unprotect_rtp, protect_rtcp, unprotect_rtcp};

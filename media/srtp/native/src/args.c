@@ -74,3 +74,38 @@ bool cg_mki_arg(napi_env env, napi_value value, cg_session_head* head) {
   head->mki_length = mki.length;
   return true;
 }
+
+/*
+ * The argument walk of the four packet methods: `this`, packet and out; then headerLength, ssrc and
+ * the 48-bit index (SRTP), or ssrc, the 31-bit index and the E flag (SRTCP); then tagLength; then the
+ * packet size. Each check runs only when the ones before it passed, so the first fault is the one thrown.
+ */
+static void* packet_args(napi_env env, napi_callback_info info, cg_kind kind, bool rtcp, const char* flag_what, cg_tag_arg tag_arg,
+                         cg_packet_args* a) {
+  napi_value argv[6];
+  *a = (cg_packet_args){0};
+  void* session = cg_session(env, info, kind, tag_arg != NULL ? 6 : 5, argv, true);
+  if (session == NULL || !cg_bytes_arg(env, argv[0], "packet must be a Buffer", &a->in) || !cg_bytes_arg(env, argv[1], "out must be a Buffer", &a->out)) {
+    return NULL;
+  }
+  bool ok;
+  if (rtcp) { /* RFC 3711 §3.4, RFC 7714 §9: the SSRC, the 31-bit SRTCP index and the E flag */
+    ok = cg_uint_arg(env, argv[2], "ssrc must be a 32-bit integer", 4294967295.0, &a->ssrc) &&
+         cg_uint_arg(env, argv[3], "index must be in 0..2^31-1", CG_MAX_SRTCP_INDEX, &a->index) && cg_bool_arg(env, argv[4], flag_what, &a->encrypted);
+  } else { /* RFC 3711 §3.1 and §3.3.1, RFC 7714 §8: the header's length, the SSRC and the 48-bit packet index */
+    ok = cg_uint_arg(env, argv[2], "headerLength out of range", CG_MAX_PACKET, &a->header) &&
+         cg_uint_arg(env, argv[3], "ssrc must be a 32-bit integer", 4294967295.0, &a->ssrc) &&
+         cg_uint_arg(env, argv[4], "index must be in 0..2^48-1", CG_MAX_SRTP_INDEX, &a->index);
+  }
+  if (!ok || (tag_arg != NULL && !tag_arg(env, argv[5], &a->tag))) return NULL;
+  if (a->in.length > CG_MAX_PACKET) return cg_throw_range(env, "packet longer than 2^20 octets"), NULL;
+  return session;
+}
+
+void* cg_rtp_args(napi_env env, napi_callback_info info, cg_kind kind, cg_tag_arg tag_arg, cg_packet_args* a) {
+  return packet_args(env, info, kind, false, NULL, tag_arg, a);
+}
+
+void* cg_rtcp_args(napi_env env, napi_callback_info info, cg_kind kind, const char* flag_what, cg_tag_arg tag_arg, cg_packet_args* a) {
+  return packet_args(env, info, kind, true, flag_what, tag_arg, a);
+}

@@ -35,13 +35,26 @@ typedef enum { CG_AES_CM = 1, CG_GCM = 2 } cg_kind;
 typedef struct cg_registry cg_registry;
 
 /* The parts every session object starts with. */
-typedef struct {
+typedef struct cg_session_head cg_session_head;
+struct cg_session_head {
   cg_kind kind;
   bool wiped;
+  /* Frees the type's cipher contexts and overwrites its keys and salt (cg_session_wipe does the MKI). */
+  void (*wipe_keys)(cg_session_head* session);
   cg_registry* registry; /* NULL once unregistered */
   uint8_t mki[CG_MAX_MKI];
   size_t mki_length;
-} cg_session_head;
+};
+
+/* One session class as JS sees it (aes_cm.c, gcm.c); cg_define_session_class adds wipe(). */
+typedef struct {
+  const char* name;
+  cg_kind kind;
+  napi_callback construct, protect_rtp, unprotect_rtp, protect_rtcp, unprotect_rtcp;
+} cg_session_class;
+
+extern const cg_session_class cg_aes_cm_class;
+extern const cg_session_class cg_gcm_class;
 
 /* Throw helpers: all return false so a check can `return cg_throw_...`. No message names a secret. */
 bool cg_throw_type(napi_env env, const char* message);
@@ -50,10 +63,19 @@ bool cg_throw_error(napi_env env, const char* message);
 
 /* The per-environment registry of live sessions (registry.c); set up once by the module init. */
 bool cg_registry_init(napi_env env);
-/* Registers `session` and wraps it in `self`; on failure finalizes it and throws. */
-bool cg_register(napi_env env, napi_value self, cg_session_head* session, napi_finalize finalize);
-/* Called by a session's finalizer, before it frees the session. */
-void cg_unregister(cg_session_head* session);
+/* Defines class `c` (its methods and wipe()) on `exports` under c->name. */
+bool cg_define_session_class(napi_env env, napi_value exports, const cg_session_class* c);
+/*
+ * A zeroed session of `size` octets (a struct that starts with cg_session_head) of `kind`, its MKI
+ * read from `mki` (0..128 octets): NULL with a pending exception when out of memory or the MKI is bad.
+ */
+cg_session_head* cg_session_new(napi_env env, size_t size, cg_kind kind, void (*wipe_keys)(cg_session_head*), napi_value mki);
+/* Registers `session` and wraps it in `self`; on failure frees it and throws. */
+bool cg_register(napi_env env, napi_value self, cg_session_head* session);
+/* wipe(): wipe_keys, then overwrites the MKI; every later call but wipe() throws. Idempotent. */
+void cg_session_wipe(cg_session_head* session);
+/* Wipes, unregisters and frees a session (its finalizer, and a constructor's failure path). */
+void cg_session_free(cg_session_head* session);
 
 /*
  * Reads `argc` arguments into argv (TypeError when fewer are given) and the session behind `this`:
@@ -75,9 +97,39 @@ bool cg_constructor_args(napi_env env, napi_callback_info info, size_t argc, nap
 /* Copies the MKI argument (0..128 octets) into the session head. */
 bool cg_mki_arg(napi_env env, napi_value value, cg_session_head* head);
 
+/* Reads a trailing tagLength argument (AES-CM: 1..20, RFC 3711 §4.2.1); NULL where the tag has one length (RFC 7714 §12). */
+typedef bool (*cg_tag_arg)(napi_env env, napi_value value, size_t* out);
+
+/* The checked arguments of protectRtp / unprotectRtp / protectRtcp / unprotectRtcp. */
+typedef struct {
+  cg_bytes in;  /* packet */
+  cg_bytes out; /* exactly the octets the call writes */
+  uint64_t header; /* SRTP: headerLength (RFC 3711 §3.1, RFC 7714 §8); 0 for SRTCP */
+  uint64_t ssrc;
+  uint64_t index;  /* SRTP: the 48-bit packet index (RFC 3711 §3.3.1); SRTCP: the 31-bit index (§3.4) */
+  bool encrypted;  /* SRTCP: the E flag (RFC 3711 §3.4, RFC 7714 §9) */
+  size_t tag;      /* tagLength; 0 without tag_arg */
+} cg_packet_args;
+
+/*
+ * (packet, out, headerLength, ssrc, index[, tagLength]): the live session behind `this` (see
+ * cg_session) and its arguments, checked in that order, then RangeError for a packet longer than
+ * CG_MAX_PACKET. NULL with a pending TypeError, RangeError or Error on the first fault.
+ */
+void* cg_rtp_args(napi_env env, napi_callback_info info, cg_kind kind, cg_tag_arg tag_arg, cg_packet_args* a);
+/* (packet, out, ssrc, index, E[, tagLength]), as cg_rtp_args; `flag_what` is the E flag's TypeError message. */
+void* cg_rtcp_args(napi_env env, napi_callback_info info, cg_kind kind, const char* flag_what, cg_tag_arg tag_arg, cg_packet_args* a);
+
 /* memcpy that accepts the (NULL, 0) view of an empty or detached buffer. */
 static inline void cg_copy(uint8_t* to, const uint8_t* from, size_t length) {
   if (length > 0) memcpy(to, from, length);
+}
+
+/* The verdict of an unprotect call as a JS boolean (RFC 3711 §3.3 step 5, RFC 7714 §8.2 step 5). */
+static inline napi_value cg_boolean(napi_env env, bool value) {
+  napi_value result = NULL;
+  napi_get_boolean(env, value, &result);
+  return result;
 }
 
 static inline void cg_put_be32(uint8_t* p, uint32_t v) {
@@ -86,8 +138,5 @@ static inline void cg_put_be32(uint8_t* p, uint32_t v) {
   p[2] = (uint8_t)(v >> 8);
   p[3] = (uint8_t)v;
 }
-
-bool cg_define_aes_cm(napi_env env, napi_value exports);
-bool cg_define_gcm(napi_env env, napi_value exports);
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "common.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 
 struct cg_registry {
@@ -99,28 +100,57 @@ static void remove_pointer(cg_registry* r, uintptr_t p) {
   }
 }
 
-bool cg_register(napi_env env, napi_value self, cg_session_head* session, napi_finalize finalize) {
-  cg_registry* r = NULL;
-  if (napi_get_instance_data(env, (void**)&r) != napi_ok || r == NULL || !grow(r)) {
-    finalize(env, session, NULL);
-    return cg_throw_error(env, "cannot register the session");
-  }
-  insert(r->slots, r->capacity, (uintptr_t)session);
-  r->count++;
-  session->registry = r;
-  if (napi_wrap(env, self, session, finalize, NULL, NULL) != napi_ok) {
-    finalize(env, session, NULL); /* unregisters it */
-    return cg_throw_error(env, "cannot wrap the session");
-  }
-  return true;
-}
-
-void cg_unregister(cg_session_head* session) {
+static void unregister(cg_session_head* session) {
   cg_registry* r = session->registry;
   if (r == NULL) return;
   session->registry = NULL;
   remove_pointer(r, (uintptr_t)session);
   maybe_free(r);
+}
+
+void cg_session_wipe(cg_session_head* session) {
+  if (session->wiped) return;
+  session->wiped = true;
+  session->wipe_keys(session);
+  OPENSSL_cleanse(session->mki, sizeof session->mki);
+}
+
+void cg_session_free(cg_session_head* session) {
+  cg_session_wipe(session);
+  unregister(session);
+  free(session);
+}
+
+static void session_finalize(napi_env env, void* data, void* hint) {
+  cg_session_free(data);
+}
+
+cg_session_head* cg_session_new(napi_env env, size_t size, cg_kind kind, void (*wipe_keys)(cg_session_head*), napi_value mki) {
+  cg_session_head* session = calloc(1, size);
+  if (session == NULL) return cg_throw_error(env, "out of memory"), NULL;
+  session->kind = kind;
+  session->wipe_keys = wipe_keys;
+  if (!cg_mki_arg(env, mki, session)) {
+    free(session);
+    return NULL;
+  }
+  return session;
+}
+
+bool cg_register(napi_env env, napi_value self, cg_session_head* session) {
+  cg_registry* r = NULL;
+  if (napi_get_instance_data(env, (void**)&r) != napi_ok || r == NULL || !grow(r)) {
+    cg_session_free(session);
+    return cg_throw_error(env, "cannot register the session");
+  }
+  insert(r->slots, r->capacity, (uintptr_t)session);
+  r->count++;
+  session->registry = r;
+  if (napi_wrap(env, self, session, session_finalize, NULL, NULL) != napi_ok) {
+    cg_session_free(session); /* unregisters it */
+    return cg_throw_error(env, "cannot wrap the session");
+  }
+  return true;
 }
 
 void* cg_session(napi_env env, napi_callback_info info, cg_kind kind, size_t argc, napi_value* argv, bool live) {
@@ -146,4 +176,26 @@ void* cg_session(napi_env env, napi_callback_info info, cg_kind kind, size_t arg
     return NULL;
   }
   return session;
+}
+
+/* wipe() of every class; the callback's data is its cg_session_class. Allowed on a wiped session. */
+static napi_value wipe(napi_env env, napi_callback_info info) {
+  void* c = NULL;
+  if (napi_get_cb_info(env, info, NULL, NULL, NULL, &c) != napi_ok || c == NULL) return cg_throw_error(env, "cannot read the call's arguments"), NULL;
+  cg_session_head* session = cg_session(env, info, ((const cg_session_class*)c)->kind, 0, NULL, false);
+  if (session != NULL) cg_session_wipe(session);
+  return NULL;
+}
+
+bool cg_define_session_class(napi_env env, napi_value exports, const cg_session_class* c) {
+  const napi_property_descriptor methods[] = {
+      {"protectRtp", NULL, c->protect_rtp, NULL, NULL, NULL, napi_default_method, NULL},
+      {"unprotectRtp", NULL, c->unprotect_rtp, NULL, NULL, NULL, napi_default_method, NULL},
+      {"protectRtcp", NULL, c->protect_rtcp, NULL, NULL, NULL, napi_default_method, NULL},
+      {"unprotectRtcp", NULL, c->unprotect_rtcp, NULL, NULL, NULL, napi_default_method, NULL},
+      {"wipe", NULL, wipe, NULL, NULL, NULL, napi_default_method, (void*)c},
+  };
+  napi_value cls;
+  return napi_define_class(env, c->name, NAPI_AUTO_LENGTH, c->construct, NULL, sizeof methods / sizeof methods[0], methods, &cls) == napi_ok &&
+         napi_set_named_property(env, exports, c->name, cls) == napi_ok;
 }
