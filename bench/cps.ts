@@ -144,6 +144,18 @@ interface SippResult {
   failed: number;
   elapsedSec: number;
   exitCode: number | null;
+  /** Calls completed in each second of the run (SIPp's periodic SuccessfulCall(P), -fd 1). */
+  perSecond: number[];
+  /** Calls SIPp started in each second (OutgoingCall(P)): what was really offered. */
+  offeredPerSecond: number[];
+}
+
+/** Median of the per-second counts from the 3rd second to the end of the offered `seconds`. */
+function steadyRate(perSecond: readonly number[], seconds: number): number {
+  const steady = perSecond.slice(2, Math.max(3, seconds));
+  if (steady.length === 0) return 0;
+  const s = [...steady].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
 }
 
 /** Runs SIPp to completion; reads its final statistics from -trace_stat. */
@@ -177,7 +189,11 @@ async function runUac(dir: string, gwPort: number, o: { rate: number; calls: num
   const names = lines[0]!.split(';');
   const last = lines[lines.length - 1]!.split(';');
   const col = (n: string): number => Number(last[names.indexOf(n)]);
-  return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)'), elapsedSec, exitCode: code };
+  const periodic = names.indexOf('SuccessfulCall(P)');
+  const outgoing = names.indexOf('OutgoingCall(P)');
+  const perSecond = lines.slice(1).map((l) => Number(l.split(';')[periodic]));
+  const offeredPerSecond = lines.slice(1).map((l) => Number(l.split(';')[outgoing]));
+  return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)'), elapsedSec, exitCode: code, perSecond, offeredPerSecond };
 }
 
 /** Whether the signalling thread has a core of its own and SIPp runs on the other (bench/pin.ts). */
@@ -265,7 +281,13 @@ export async function run(): Promise<Record<string, number | string | boolean>> 
       sustained_target_cps: CPS,
       sustained_calls: sus.successful,
       sustained_failed: sus.failed,
-      sustained_cps: round(sus.successful / Math.max(1, sus.elapsedSec - 1 - 0.2), 1),
+      // Calls completed per second while the offered rate ran: the median of SIPp's per-second
+      // counts once the first calls ended (after the 1 s hold) and before the offered calls ran out.
+      sustained_cps: steadyRate(sus.perSecond, CPS_SEC),
+      sustained_per_second: sus.perSecond.join(' '),
+      sustained_offered_per_second: sus.offeredPerSecond.join(' '),
+      // All calls over the whole run, SIPp's wind-down included (it waits out failed calls' timers).
+      sustained_cps_average: round(sus.successful / Math.max(1, sus.elapsedSec - 1 - 0.2), 1),
     });
 
     // Answered calls of this phase that are still up, sampled: the calls held at once.
