@@ -120,7 +120,8 @@ export class StreamOpener {
   relayLost(slot: number): void {
     for (const w of this.reserve.get(slot) ?? []) this.release(w.ports);
     this.reserve.delete(slot);
-    this.refill(slot);
+    // The pool puts the replacement thread in place right after reporting the loss.
+    setImmediate(() => this.refill(slot));
   }
 
   /** No more refills (the engine is closing; closing the relays closes the reserved streams). */

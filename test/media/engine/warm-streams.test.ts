@@ -123,4 +123,25 @@ describe('media engine: streams bound ahead of need (media.warmStreams)', () => 
     const stats = await e.query('w3');
     assert.equal(stats.legs[0]!.streams[0]!.rx.packets, 1, 'counted on the adopted stream');
   });
+
+  it('MUST refill the reserve on the thread that replaces a lost one, and carry new calls there', async () => {
+    const e = (engine = startEngine({ warmStreams: 2, inThread: false, workers: 1 }));
+    await waitFor(() => reserved(e) === 2, 3000, 'the reserve');
+    const a = await open({ kind: 'rtp' });
+    const b = await open({ kind: 'rtp' });
+    await bridge(e, 'lost-1', a, b, 'RTP/AVP');
+    const ended: TimeoutEvent[] = [];
+    e.on('timeout', (ev) => ended.push(ev));
+    const worker = (e as unknown as { pool: { channels: Array<{ worker: { terminate(): Promise<number> } }> } }).pool.channels[0]!.worker;
+    await worker.terminate();
+    await waitFor(() => ended.length === 1, 3000, 'the lost call ended');
+    assert.deepEqual(ended, [{ callId: 'lost-1', idleSec: 0 }]);
+    await waitFor(() => reserved(e) === 2, 3000, 'a new reserve on the replacement thread');
+    const c = await open({ kind: 'rtp' });
+    const d = await open({ kind: 'rtp' });
+    await bridge(e, 'after', c, d, 'RTP/AVP');
+    c.sendRtp(rtpPacket({ seq: 1, payload: Buffer.alloc(160, 9) }));
+    const got = await d.waitRtp(1);
+    assert.deepEqual(got[0]!.subarray(12), Buffer.alloc(160, 9), 'media through a stream of the new reserve');
+  });
 });
