@@ -50,9 +50,10 @@ export function originVersion(sdp: string): string | undefined {
 
 /**
  * What a user is offered beyond the caller's own codecs, in this order: G.711 first (PCMA ↔ PCMU is
- * a table lookup), Opus last (an Opus encode is ~60–70 µs of CPU per 20 ms frame).
+ * a table lookup), then G.722 (ADPCM, wideband), Opus last (an Opus encode is ~60–70 µs of CPU per
+ * 20 ms frame).
  */
-export const TRANSCODE_APPEND: readonly string[] = Object.freeze(['PCMU', 'PCMA', 'opus']);
+export const TRANSCODE_APPEND: readonly string[] = Object.freeze(['PCMU', 'PCMA', 'G722', 'opus']);
 const USER_CODECS: CodecPolicy = Object.freeze({ append: TRANSCODE_APPEND });
 
 export class CallMedia {

@@ -11,7 +11,7 @@
 import { CodecConfigError } from './errors';
 
 /** Codecs that can be created by {@link createCodec} (see media/codecs/index.ts). */
-export type CodecName = 'PCMU' | 'PCMA' | 'opus';
+export type CodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
 
 /** PCM rates Opus can run at internally (RFC 6716 §2). */
 export type OpusSampleRate = 8000 | 12000 | 16000 | 24000 | 48000;
@@ -19,7 +19,7 @@ export type OpusSampleRate = 8000 | 12000 | 16000 | 24000 | 48000;
 export interface AudioCodec {
   /** The encoding name as written in a=rtpmap (RFC 4566 §6; RFC 3551 §4.5.14; RFC 7587 §7). */
   readonly name: CodecName;
-  /** RTP timestamp rate (RFC 3550 §5.1): 8000 for G.711, 48000 for Opus. */
+  /** RTP timestamp rate (RFC 3550 §5.1): 8000 for G.711 and G.722 (RFC 3551 §4.5.2), 48000 for Opus. */
   readonly clockRate: number;
   /** The a=rtpmap encoding parameter: 1 for G.711, 2 for Opus (RFC 7587 §7). The PCM is mono. */
   readonly channels: number;

@@ -8,16 +8,18 @@
  * - 'appended' (codecs.append): the other leg gets the offer's own codecs first, then the
  *   transcodable ones it lacks. An answer that picks one of the offerer's codecs is relayed as
  *   today (answer.ts); only an answer that picks an appended one is transcoded.
- * The engine speaks to the offerer its first transcodable codec on the answered codec's clock rate
- * when it offered one (PCMA ↔ PCMU is a table lookup, no resampling, and CN can pass), else its
- * first transcodable codec.
+ * The engine speaks to the offerer its first transcodable codec with the answered codec's audio
+ * rate and clock rate when it offered one (PCMA ↔ PCMU is a table lookup, no resampling, and CN
+ * can pass), else its first on the answered clock rate, else its first transcodable codec.
+ * G722 (static payload type 9) has an 8000 Hz RTP clock but 16 kHz audio (RFC 3551 §4.5.2).
  *
  * Carried through the transcoder, in its output stream (media/relay/transcode.ts):
  * - RFC 4733 telephone-event, when the offerer offered it: the other leg is offered one per clock
  *   rate of the codecs it is offered (RFC 4733 §2.1: events run on the audio's clock), and the
  *   relay rescales timestamps and durations between the two legs' event clocks;
- * - RFC 3389 CN, only when both legs would run 8000 Hz audio with CN/8000: its payload does not
- *   depend on the codec, but a CN/8000 next to Opus would put two clocks on one SSRC. Otherwise it
+ * - RFC 3389 CN, only when both legs would run 8 kHz audio (G.711) with CN/8000: its payload does
+ *   not depend on the codec, but a CN/8000 next to Opus would put two clocks on one SSRC, and next
+ *   to G722 the noise spectrum of 8 kHz audio would stand for 16 kHz audio. Otherwise it
  *   is not negotiated (the endpoints send audio, or nothing, in silences) and a CN packet sent
  *   anyway is dropped and counted ('payload-type').
  * Kept out: RTCP feedback lines (RTCP is terminated per leg on a transcoded stream, rtcp-report.ts).
@@ -29,7 +31,7 @@ import type { CodecPolicy } from './types';
 
 /** One codec a transcoder speaks on one leg. */
 export interface TranscodeCodec {
-  /** media/codecs CodecName: 'PCMU' | 'PCMA' | 'opus'; or 'telephone-event', 'CN'. */
+  /** media/codecs CodecName: 'PCMU' | 'PCMA' | 'G722' | 'opus'; or 'telephone-event', 'CN'. */
   readonly name: string;
   readonly clockRate: number;
   readonly channels: number;
@@ -68,6 +70,7 @@ export interface TranscodePlan {
 const TRANSCODABLE: readonly (Omit<TranscodeCodec, 'payloadType'> & { readonly staticPt?: number })[] = [
   { name: 'PCMU', clockRate: 8000, channels: 1, staticPt: 0 },
   { name: 'PCMA', clockRate: 8000, channels: 1, staticPt: 8 },
+  { name: 'G722', clockRate: 8000, channels: 1, staticPt: 9 }, // RFC 3551 §4.5.2: 16 kHz audio, 8000 Hz clock
   { name: 'opus', clockRate: 48000, channels: 2 },
 ];
 const CN_PT = 13; // RFC 3551 §6, RFC 3389 §4
@@ -108,9 +111,14 @@ function offererSide(offer: SdpSession, index: number): OffererSide {
   };
 }
 
-/** CN can pass only between 8000 Hz codecs (see the top of this file). */
+/** PCM rate of a transcodable codec: its clock rate, except G722's 16 kHz under an 8000 Hz clock (RFC 3551 §4.5.2). */
+const audioRate = (c: Pick<TranscodeCodec, 'name' | 'clockRate'>): number => (c.name.toLowerCase() === 'g722' ? 16000 : c.clockRate);
+/** A codec CN/8000 can stand in for: 8 kHz audio on an 8000 Hz clock (G.711; not G722, not Opus). */
+const cnAudio = (c: Pick<TranscodeCodec, 'name' | 'clockRate'>): boolean => c.clockRate === 8000 && audioRate(c) === 8000;
+
+/** CN can pass only between 8 kHz codecs on 8000 Hz clocks (see the top of this file). */
 const cnCanPass = (o: OffererSide, offered: readonly TranscodeCodec[]): boolean =>
-  o.cn !== undefined && o.codecs.some((c) => c.codec.clockRate === 8000) && offered.some((c) => c.clockRate === 8000);
+  o.cn !== undefined && o.codecs.some((c) => cnAudio(c.codec)) && offered.some(cnAudio);
 
 /** The events the offerer can receive are the ones the other leg may send (RFC 4733 §2.4.1). */
 function eventsFmtp(o: OffererSide): string | undefined {
@@ -245,7 +253,10 @@ export interface TranscodeSettlement {
 export function settleTranscoding(answer: SdpSession, index: number, plan: TranscodePlan, ptimeMs: number): TranscodeSettlement | undefined {
   const x = answeredCodec(answer, index, plan);
   if (!x) return undefined;
-  const own = plan.offererCodecs.find((c) => c.codec.clockRate === x.clockRate) ?? plan.offererCodecs[0]!;
+  const own =
+    plan.offererCodecs.find((c) => c.codec.clockRate === x.clockRate && audioRate(c.codec) === audioRate(x)) ??
+    plan.offererCodecs.find((c) => c.codec.clockRate === x.clockRate) ??
+    plan.offererCodecs[0]!;
   const y = own.codec;
   const answered = payloadTypes(answer, index);
   const offeredX = plan.offered.find((o) => o.name === x.name)!;
@@ -256,7 +267,7 @@ export function settleTranscoding(answer: SdpSession, index: number, plan: Trans
   const offererEvent = plan.offererEvents.find((e) => e.codec.clockRate === y.clockRate) ?? plan.offererEvents[0];
   const oe = offererEvent?.codec;
   const events = ae !== undefined && oe !== undefined;
-  const acn = plan.cn && x.clockRate === 8000 && y.clockRate === 8000 ? answered.find(isCn8000) : undefined;
+  const acn = plan.cn && cnAudio(x) && cnAudio(y) ? answered.find(isCn8000) : undefined;
   const ocn = plan.offererCn?.codec;
   const cn = acn !== undefined && ocn !== undefined;
 

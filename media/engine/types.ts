@@ -36,13 +36,13 @@ export interface CodecPolicy {
    */
   readonly allow?: readonly string[];
   /**
-   * Whether the engine may transcode (media/codecs: PCMU, PCMA, Opus) when no allowed codec is
+   * Whether the engine may transcode (media/codecs: PCMU, PCMA, G722, Opus) when no allowed codec is
    * offered: the other leg is then offered the allowed codecs it can produce. A common codec is
    * always preferred. Not for pass-through or direct media.
    */
   readonly transcode?: boolean;
   /**
-   * Codecs the engine can transcode to ('PCMU', 'PCMA', 'opus'; other names are ignored), offered
+   * Codecs the engine can transcode to ('PCMU', 'PCMA', 'G722', 'opus'; other names are ignored), offered
    * to the other leg in this order AFTER the offered ones, each only when the offer lacks it (and
    * `allow`, when given, allows it), so that an answerer following the offer's preference picks a
    * common codec (a B2BUA's user ↔ user calls). The answer decides: one of the offerer's codecs is

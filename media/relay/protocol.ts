@@ -45,7 +45,7 @@ export interface SrtpKeyWire {
 export interface TranscodeWire {
   readonly fromPt: number;
   readonly toPt: number;
-  /** media/codecs CodecName of each side: 'PCMU' | 'PCMA' | 'opus'. */
+  /** media/codecs CodecName of each side: 'PCMU' | 'PCMA' | 'G722' | 'opus'. */
   readonly from: string;
   readonly to: string;
   readonly ptimeMs: number;

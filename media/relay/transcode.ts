@@ -6,7 +6,7 @@
  *
  * The other payloads the leg negotiated travel in that same output stream, numbered in it:
  * - RFC 4733 telephone-event: timestamp and durations rescaled (telephone-event.ts);
- * - RFC 3389 CN: only negotiated when both legs run 8000 Hz audio with CN/8000 (media/engine/
+ * - RFC 3389 CN: only negotiated when both legs run G.711 (8 kHz audio) with CN/8000 (media/engine/
  *   transcoding.ts), so its payload (a noise level and spectrum, codec-independent) passes as is,
  *   its timestamp on the output clock. Anything else is refused by the caller ('payload-type').
  * Both share the input's sequence numbers with the audio: the transcoder is told, so that they do
@@ -54,7 +54,7 @@ export class LegTranscoder {
   constructor(readonly spec: TranscodeWire) {
     const c = loadCodecs();
     const name = (n: string): Codecs.CodecName => {
-      if (n !== 'PCMU' && n !== 'PCMA' && n !== 'opus') throw new c.CodecUnsupportedError(n);
+      if (n !== 'PCMU' && n !== 'PCMA' && n !== 'G722' && n !== 'opus') throw new c.CodecUnsupportedError(n);
       return n;
     };
     this.transcoder = c.createTranscoder(name(spec.from), name(spec.to), { ptimeMs: spec.ptimeMs });

@@ -67,8 +67,9 @@ describe('B2BUA admission, limits and trunks (RFC 3261 §22.3, §21.5.4; RFC 402
   });
 
   it('MUST answer 488 when the offer has no codec the trunk allows', async () => {
-    const g722 = srtpSdp(30000).replace('RTP/SAVP 0 101', 'RTP/SAVP 9 101').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:9 G722/8000');
-    const res = await f.alice.transact(f.alice.request('INVITE', 'sip:+34600111222@127.0.0.1', { sdp: g722 }));
+    // G.729 (RFC 3551 §4.5.6): a codec the engine cannot transcode.
+    const g729 = srtpSdp(30000).replace('RTP/SAVP 0 101', 'RTP/SAVP 18 101').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:18 G729/8000');
+    const res = await f.alice.transact(f.alice.request('INVITE', 'sip:+34600111222@127.0.0.1', { sdp: g729 }));
     assert.equal(res.status, 488);
     await f.lab.pbx.expectNoRequest('INVITE', 200);
   });

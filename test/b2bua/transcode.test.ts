@@ -34,7 +34,7 @@ describe('B2BUA transcoding (calls.transcode)', function () {
 
     it('MUST give a user the append policy, a trunk transcoding, and end-to-end media neither', () => {
       const media = new CallMedia({} as MediaEngine, 'c', true, true);
-      assert.deepEqual(TRANSCODE_APPEND, ['PCMU', 'PCMA', 'opus']);
+      assert.deepEqual(TRANSCODE_APPEND, ['PCMU', 'PCMA', 'G722', 'opus']);
       assert.deepEqual(media.offerFlags({ kind: 'user' }, { kind: 'user' }, srtpSdp(1)), { transport: 'RTP/SAVP', codecs: { append: TRANSCODE_APPEND }, requireSecure: true });
       assert.deepEqual(media.offerFlags(trunk, { kind: 'user' }, rtpSdp(1)), { transport: 'RTP/SAVP', codecs: { append: TRANSCODE_APPEND }, requireSecure: false });
       assert.deepEqual(media.offerFlags({ kind: 'user' }, trunk, srtpSdp(1)), { transport: 'RTP/AVP', codecs: { allow: ['PCMA', 'PCMU'], transcode: true }, requireSecure: true });
@@ -62,7 +62,7 @@ describe('B2BUA transcoding (calls.transcode)', function () {
     it('MUST connect an Opus-only caller to a PCMU-only callee: PCMU offered after Opus, each answered in its own codec', async () => {
       const e = await establish(f.alice, f.bob, 'sip:bob@127.0.0.1', { callerSdp: opusSdp(31000) });
       const offer = e.inbound.body.toString();
-      assert.equal(mLine(offer), 'RTP/SAVP 111 0 8 110 101', 'Opus first, then what the engine can transcode to');
+      assert.equal(mLine(offer), 'RTP/SAVP 111 0 8 9 110 101', 'Opus first, then what the engine can transcode to');
       assert.match(offer, /a=rtpmap:0 PCMU\/8000/);
       assert.match(offer, /a=rtpmap:101 telephone-event\/8000/);
       assert.equal(e.ok.status, 200);
@@ -77,7 +77,7 @@ describe('B2BUA transcoding (calls.transcode)', function () {
 
     it('MUST relay, not transcode, when the callee shares the caller\'s codec', async () => {
       const e = await establish(f.alice, f.bob, 'sip:bob@127.0.0.1'); // PCMU both
-      assert.equal(mLine(e.inbound.body.toString()), 'RTP/SAVP 0 8 96 101 97');
+      assert.equal(mLine(e.inbound.body.toString()), 'RTP/SAVP 0 8 9 96 101 97');
       assert.equal(mLine(e.ok.body.toString()), 'RTP/SAVP 0 101');
       assert.equal((await hangup(f.alice, e)).status, 200);
     });
@@ -96,7 +96,7 @@ describe('B2BUA transcoding (calls.transcode)', function () {
       f.lab.pbx.send(inv);
       const atAlice = await f.alice.waitRequest('INVITE', 5000);
       const offer = atAlice.body.toString();
-      assert.equal(mLine(offer), 'RTP/SAVP 8 0 96 101 97', 'the PBX\'s codecs, then Opus');
+      assert.equal(mLine(offer), 'RTP/SAVP 8 0 9 96 101 97', 'the PBX\'s codecs, then G.722 and Opus');
       assert.match(offer, /a=rtpmap:96 opus\/48000\/2/);
       const tag = /a=crypto:(\d{1,3}) AES_CM_128_HMAC_SHA1_80 /.exec(offer)![1];
       f.alice.respond(atAlice, 200, 'OK', { sdp: opusSdp(31000, Number(tag)).replace('RTP/SAVP 111 110', 'RTP/SAVP 96 97').replace(/:111 /g, ':96 ').replace(/:110 /g, ':97 ') });

@@ -249,8 +249,10 @@ describe('Transcoder', () => {
       assert.equal(resolveCodec('pcmu', 8000), 'PCMU');
       assert.equal(resolveCodec('PCMA', 8000, 1), 'PCMA');
       assert.equal(resolveCodec('opus', 48000, 1), undefined);
-      assert.equal(resolveCodec('G722', 8000), undefined);
-      assert.throws(() => createCodec('G722'), CodecUnsupportedError);
+      assert.equal(resolveCodec('G722', 8000), 'G722', 'RFC 3551 §4.5.2: G722/8000 although it samples at 16 kHz');
+      assert.equal(resolveCodec('G722', 16000), undefined);
+      assert.equal(resolveCodec('G729', 8000), undefined);
+      assert.throws(() => createCodec('G729'), CodecUnsupportedError);
       assert.throws(() => createCodec('x'.repeat(10000)), (e: unknown) => e instanceof CodecUnsupportedError && e.message.length < 100);
     });
   });

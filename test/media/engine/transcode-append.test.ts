@@ -78,8 +78,8 @@ describe('media engine: codecs appended for transcoding (CodecPolicy.append)', (
     });
 
     it('MUST leave the offer as it is when it has no transcodable codec, when allow forbids, and for pass-through', async () => {
-      const g722 = await open({ kind: 'rtp', payloads: '9 101', rtpmaps: ['a=rtpmap:9 G722/8000', 'a=rtpmap:101 telephone-event/8000'] });
-      assert.match(await engine.offer('o3', 'tag-a', g722.sdp(), APPEND), /m=audio \d+ RTP\/AVP 9 101\r\n/);
+      const g729 = await open({ kind: 'rtp', payloads: '18 101', rtpmaps: ['a=rtpmap:18 G729/8000', 'a=rtpmap:101 telephone-event/8000'] });
+      assert.match(await engine.offer('o3', 'tag-a', g729.sdp(), APPEND), /m=audio \d+ RTP\/AVP 18 101\r\n/);
       const pcmu = await open({ kind: 'rtp', ...PCMU_DTMF });
       const allowed = await engine.offer('o4', 'tag-a', pcmu.sdp(), { transport: 'RTP/AVP', codecs: { allow: ['PCMU', 'PCMA'], append: ['opus', 'PCMA'] } });
       assert.match(allowed, /m=audio \d+ RTP\/AVP 0 8 101\r\n/, 'Opus is not allowed');
