@@ -1,5 +1,5 @@
 /**
- * Transcoding cost: Opus ↔ PCMU call legs per core.
+ * Transcoding cost: Opus ↔ PCMU (and G.722 ↔ PCMU) call legs per core.
  *
  * One call is two transcoders, PCMU → Opus and Opus → PCMU, each fed one 20 ms RTP payload per
  * frame: a "frame pair" is one frame each way, which is what a call costs every 20 ms. The figure
@@ -13,7 +13,7 @@
  * per-packet cost of each stage. `_us` is wall time; `_cpu_us` is process CPU time.
  */
 import { performance } from 'node:perf_hooks';
-import { G711Codec, OpusCodec, createTranscoder, type CodecOptions, type Transcoder } from '../media/codecs';
+import { G711Codec, OpusCodec, createCodec, createTranscoder, type CodecOptions, type Transcoder } from '../media/codecs';
 
 const ROUNDS = 7;
 const CALLS = 200;
@@ -72,21 +72,28 @@ function measure(round: () => void, units: number): { wall: number; cpu: number 
 }
 
 interface Call {
-  up: Transcoder; // PCMU → Opus
-  down: Transcoder; // Opus → PCMU
+  up: Transcoder; // PCMU → the other codec
+  down: Transcoder; // the other codec → PCMU
   seq: number;
 }
 
-/** µs per frame pair for CALLS Opus ↔ PCMU calls with Opus at `opusRate`. */
-function benchCalls(opusRate: 8000 | 48000): { wall: number; cpu: number } {
-  const opusOpts: CodecOptions = { sampleRate: opusRate };
+/** The non-G.711 side of a benchmarked call: Opus at 8 or 48 kHz, or G.722 (16 kHz audio). */
+type Wideband = { name: 'opus'; rate: 8000 | 48000 } | { name: 'G722' };
+
+/** µs per frame pair for CALLS `other` ↔ PCMU calls. */
+function benchCalls(other: Wideband): { wall: number; cpu: number } {
+  const spec = other.name === 'opus' ? { name: 'opus' as const, options: { sampleRate: other.rate } as CodecOptions } : { name: 'G722' as const };
+  const pcmRate = other.name === 'opus' ? other.rate : 16000;
+  // RTP timestamp step per 20 ms frame: Opus always counts 48 kHz (RFC 7587 §4.1), G.722 8 kHz (RFC 3551 §4.5.2).
+  const tsStep = other.name === 'opus' ? 960 : 160;
   const pcmu = new G711Codec('PCMU');
-  const opus = new OpusCodec(opusOpts);
+  const codec = createCodec(spec.name, 'options' in spec ? spec.options : {});
   const pcmuIn = speechLike(8000, SIGNAL_FRAMES).map((f) => pcmu.encode(f));
-  const opusIn = speechLike(opusRate, SIGNAL_FRAMES).map((f) => opus.encode(f));
+  const otherIn = speechLike(pcmRate, SIGNAL_FRAMES).map((f) => codec.encode(f));
+  codec.close();
   const calls: Call[] = Array.from({ length: CALLS }, () => ({
-    up: createTranscoder('PCMU', { name: 'opus', options: opusOpts }),
-    down: createTranscoder({ name: 'opus', options: opusOpts }, 'PCMU'),
+    up: createTranscoder('PCMU', spec),
+    down: createTranscoder(spec, 'PCMU'),
     seq: 0,
   }));
   let sink = 0;
@@ -97,7 +104,7 @@ function benchCalls(opusRate: 8000 | 48000): { wall: number; cpu: number } {
         const i = (call.seq + c) % SIGNAL_FRAMES; // calls out of phase with each other
         const seq = call.seq & 0xffff;
         sink += call.up.push({ payload: pcmuIn[i], sequenceNumber: seq, timestamp: call.seq * 160 }).length;
-        sink += call.down.push({ payload: opusIn[i], sequenceNumber: seq, timestamp: call.seq * 960 }).length;
+        sink += call.down.push({ payload: otherIn[i], sequenceNumber: seq, timestamp: call.seq * tsStep }).length;
         call.seq++;
       }
     }
@@ -135,8 +142,9 @@ function benchStages(): Record<string, number> {
 }
 
 export async function run(): Promise<BenchResult> {
-  const nb = benchCalls(8000);
-  const fb = benchCalls(48000);
+  const nb = benchCalls({ name: 'opus', rate: 8000 });
+  const fb = benchCalls({ name: 'opus', rate: 48000 });
+  const g722 = benchCalls({ name: 'G722' });
   const stages = benchStages();
   return {
     calls: CALLS,
@@ -147,6 +155,9 @@ export async function run(): Promise<BenchResult> {
     opus48k_frame_pair_us: fb.wall,
     opus48k_frame_pair_cpu_us: fb.cpu,
     opus48k_calls_per_core: Math.floor(20000 / fb.cpu),
+    g722_frame_pair_us: g722.wall,
+    g722_frame_pair_cpu_us: g722.cpu,
+    g722_calls_per_core: Math.floor(20000 / g722.cpu),
     ...stages,
     target_calls_per_core: 150,
     meets_target: Math.floor(20000 / nb.cpu) >= 150,
