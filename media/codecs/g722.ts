@@ -125,13 +125,11 @@ class SubBand {
     // UPZERO: six zeros, sign-sign on D, step 128, leakage 32640/32768.
     const step = dq === 0 ? 0 : 128;
     const sgd = dq >> 15;
-    const bp = [0, 0, 0, 0, 0, 0, 0];
-    for (let i = 1; i < 7; i++) bp[i] = sat16(((d[i] >> 15) === sgd ? step : -step) + ((b[i] * 32640) >> 15));
+    // Each B(i) depends only on its own old value and D(i), so it is updated in place, before
+    // DELAYA moves the differences along.
+    for (let i = 1; i < 7; i++) b[i] = sat16(((d[i] >> 15) === sgd ? step : -step) + ((b[i] * 32640) >> 15));
     // DELAYA
-    for (let i = 6; i > 0; i--) {
-      d[i] = d[i - 1];
-      b[i] = bp[i];
-    }
+    for (let i = 6; i > 0; i--) d[i] = d[i - 1];
     r[2] = r[1];
     r[1] = r[0];
     p[2] = p[1];
@@ -175,7 +173,7 @@ export class G722Encoder {
   encode(pcm: Int16Array, out: Uint8Array): void {
     const { low, high, x } = this;
     for (let n = 0; n < out.length; n++) {
-      x.copyWithin(0, 2);
+      for (let i = 0; i < 22; i++) x[i] = x[i + 2]; // a loop: copyWithin's call costs more for 22 values
       x[22] = pcm[2 * n];
       x[23] = pcm[2 * n + 1];
       // Transmit QMF (§3.2): xA on even taps of x(j − 2i), xB on odd taps of x(j − 2i − 1).
@@ -243,8 +241,10 @@ export class G722Decoder {
       high.predict(dh);
 
       // Receive QMF (§4.4): x(j) from the even taps over xd, x(j + 1) from the odd taps over xs.
-      xd.copyWithin(1, 0, 11);
-      xs.copyWithin(1, 0, 11);
+      for (let i = 11; i > 0; i--) {
+        xd[i] = xd[i - 1];
+        xs[i] = xs[i - 1];
+      }
       xd[0] = rl - rh;
       xs[0] = rl + rh;
       let s0 = 0;
