@@ -4,63 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import type { CallEnd } from '../../gateway/b2bua';
-import { startTestGateway, type TestGateway } from '../helpers/in-process-gateway';
-import { Phone, registered, registeredPhone, settledFile, toneOf } from './calls-harness';
-
-const PASSWORDS = { alice: 'Wonderland-Key-81', bob: 'Builder-Tool-Box-22' } as const;
+import { registered, settledFile, toneOf, type Phone } from './calls-harness';
+import { onNetLab } from './on-net-lab';
 
 describe('Calls with real peers: on-net over TLS and SRTP (issue 5 tests 1, 5, 7, 10)', function () {
   this.timeout(60_000);
-  let t: TestGateway;
-  const phones: Phone[] = [];
-  const base = 42000 + Math.floor(Math.random() * 20) * 400;
-  // Phones take 20 RTP ports each from `base` up; the gateway's media range sits above them (it
-  // keeps a reserve of bound streams, media.warmStreams, so the two must never overlap).
-  const mediaMin = base + 260;
-  let phoneBase = base;
-
-  const phone = async (name: keyof typeof PASSWORDS, tone: number, o: { codecs: string; mediaenc?: string; answer?: 'auto' | 'manual' }): Promise<Phone> => {
-    if (phoneBase + 19 >= mediaMin) throw new Error('phone RTP ports would overlap the gateway media range: raise mediaMin');
-    const rtp = `${phoneBase}-${phoneBase + 19}`;
-    phoneBase += 20;
-    const p = await registeredPhone(t, {
-      user: name, password: PASSWORDS[name], tone, rtpPorts: rtp, mediaenc: o.mediaenc ?? 'srtp-mand', codecs: o.codecs, ...(o.answer !== undefined && { answer: o.answer }),
-    });
-    phones.push(p);
-    return p;
-  };
-
-  before(async () => {
-    t = await startTestGateway([
-      'sip.domain=127.0.0.1', 'media.address=127.0.0.1', 'media.workers=1',
-      `media.portMin=${mediaMin}`, `media.portMax=${base + 399}`,
-    ]);
-    await t.gw.users.add('alice', { password: PASSWORDS.alice, number: '+34911000001' });
-    await t.gw.users.add('bob', { password: PASSWORDS.bob, number: '+34911000002' });
-  });
-  afterEach(async () => {
-    for (const p of phones.splice(0)) await p.stop();
-  });
-  after(async () => {
-    await t?.stop();
-  });
+  const lab = onNetLab();
+  const phone = lab.phone;
 
   /**
    * alice dials bob, both answer over SRTP, 3.5 s of tones, alice hangs up; `during` runs while the
    * call is up. Then each recording must hold the other's tone (1 kHz from alice, 440 Hz from bob).
    */
   const toneCall = async (alice: Phone, bob: Phone, during: () => void = () => undefined): Promise<void> => {
-    alice.command('dial', 'sip:bob@127.0.0.1');
-    await alice.waitEvent('CALL_ESTABLISHED', 10_000);
-    await bob.waitEvent('CALL_ESTABLISHED', 5000);
-    const menc = await alice.waitEvent('CALL_MENC', 5000);
-    assert.match(menc.param ?? '', /AES_CM_128_HMAC_SHA1_80|AES/i);
-    await new Promise((r) => setTimeout(r, 3500));
-    during();
-    alice.command('hangup');
-    await bob.waitEvent('CALL_CLOSED', 5000);
-    const atBob = await toneOf(await settledFile(() => bob.received(), 5000));
-    const atAlice = await toneOf(await settledFile(() => alice.received(), 5000));
+    const { atAlice, atBob } = await lab.toneCall(alice, bob, during);
     assert.ok(Math.abs(atBob.frequency - 1000) < 60, `bob heard ${atBob.frequency} Hz`);
     assert.ok(Math.abs(atAlice.frequency - 440) < 40, `alice heard ${atAlice.frequency} Hz`);
     assert.ok(atBob.rms > 0.01 && atAlice.rms > 0.01);
@@ -88,20 +45,20 @@ describe('Calls with real peers: on-net over TLS and SRTP (issue 5 tests 1, 5, 7
     alice.command('dial', 'sip:bob@127.0.0.1');
     await bob.waitEvent('CALL_INCOMING', 10_000);
     await alice.waitEvent('CALL_RINGING', 5000);
-    const ended = new Promise<CallEnd>((resolve) => t.gw.b2bua.once('callEnded', (_i, end) => resolve(end)));
+    const ended = new Promise<CallEnd>((resolve) => lab.gateway().gw.b2bua.once('callEnded', (_i, end) => resolve(end)));
     alice.command('hangup');
     const end = await ended;
     assert.equal(end.status, 487);
     assert.equal(end.endedBy, 'caller');
     await bob.waitEvent('CALL_CLOSED', 5000);
-    assert.equal(t.gw.b2bua.list().length, 0);
+    assert.equal(lab.gateway().gw.b2bua.list().length, 0);
   });
 
   it('7: a callee with two registered devices: both ring, the first to answer wins, the other is cancelled', async () => {
     const alice = await phone('alice', 1000, { codecs: 'PCMU' });
     const bob1 = await phone('bob', 440, { codecs: 'PCMU', answer: 'manual' });
     const bob2 = await phone('bob', 440, { codecs: 'PCMU', answer: 'manual' });
-    await registered(t, 'bob', 10_000, 2);
+    await registered(lab.gateway(), 'bob', 10_000, 2);
     alice.command('dial', 'sip:bob@127.0.0.1');
     await bob1.waitEvent('CALL_INCOMING', 10_000);
     await bob2.waitEvent('CALL_INCOMING', 10_000);
@@ -124,11 +81,11 @@ describe('Calls with real peers: on-net over TLS and SRTP (issue 5 tests 1, 5, 7
     await alice.waitEvent('CALL_ESTABLISHED', 10_000);
     await bob.waitEvent('CALL_ESTABLISHED', 5000);
     const started = Date.now();
-    await t.gw.users.block('bob');
-    await t.gw.registrar.blockUser('bob');
+    await lab.gateway().gw.users.block('bob');
+    await lab.gateway().gw.registrar.blockUser('bob');
     await alice.waitEvent('CALL_CLOSED', 1000);
     assert.ok(Date.now() - started <= 1000, `ended after ${Date.now() - started} ms`);
-    assert.equal(t.gw.b2bua.list().length, 0);
-    await t.gw.users.unblock('bob');
+    assert.equal(lab.gateway().gw.b2bua.list().length, 0);
+    await lab.gateway().gw.users.unblock('bob');
   });
 });
