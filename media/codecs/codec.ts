@@ -8,7 +8,7 @@
  * - `sampleRate` is the rate of the PCM at the decode()/encode() boundary. The PCM is always
  *   mono, 16-bit signed, native byte order (an Int16Array).
  */
-import { CodecConfigError } from './errors';
+import { CodecConfigError, CodecPayloadError } from './errors';
 
 /** Codecs that can be created by {@link createCodec} (see media/codecs/index.ts). */
 export type CodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
@@ -81,4 +81,10 @@ export const MAX_PACKET_MS = 120;
 export function toInt16(v: number): number {
   const r = Math.round(v);
   return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
+}
+
+/** Refuses an empty RTP payload, or one longer than `max` octets (CodecPayloadError). */
+export function checkPayloadLength(codec: CodecName, length: number, max: number): void {
+  if (length === 0) throw new CodecPayloadError(codec, 'empty', 0);
+  if (length > max) throw new CodecPayloadError(codec, 'too-long', length);
 }

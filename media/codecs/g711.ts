@@ -10,8 +10,8 @@
  * Encoding is one 64 K-entry table per law indexed by the 16-bit sample (128 KB in all, one
  * memory access per sample); decoding is one 256-entry table per law.
  */
-import { CodecClosedError, CodecConfigError, CodecPayloadError, CodecPcmError } from './errors';
-import { checkPtime, MAX_PACKET_MS, type AudioCodec } from './codec';
+import { CodecClosedError, CodecConfigError, CodecPcmError } from './errors';
+import { checkPayloadLength, checkPtime, MAX_PACKET_MS, type AudioCodec } from './codec';
 
 /** ITU-T G.191 ulaw_compress for one 16-bit sample (14-bit left-justified input). */
 export function ulawCompress(sample: number): number {
@@ -111,8 +111,7 @@ export class G711Codec implements AudioCodec {
   decode(payload: Uint8Array): Int16Array {
     this.check();
     const n = payload.length;
-    if (n === 0) throw new CodecPayloadError(this.name, 'empty', 0);
-    if (n > MAX_PAYLOAD) throw new CodecPayloadError(this.name, 'too-long', n);
+    checkPayloadLength(this.name, n, MAX_PAYLOAD);
     const pcm = new Int16Array(n);
     const dec = this.dec;
     for (let i = 0; i < n; i++) pcm[i] = dec[payload[i]];

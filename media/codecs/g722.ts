@@ -18,8 +18,8 @@
  * Band signals are carried at 15 bits: the 16-bit PCM enters the analysis QMF with a 2^-14 scale
  * and leaves the synthesis QMF with 2^-11, which keeps the codec at unity gain.
  */
-import { checkPtime, MAX_PACKET_MS, type AudioCodec } from './codec';
-import { CodecClosedError, CodecPayloadError, CodecPcmError } from './errors';
+import { checkPayloadLength, checkPtime, MAX_PACKET_MS, type AudioCodec } from './codec';
+import { CodecClosedError, CodecPcmError } from './errors';
 
 /** QMF coefficients h0…h23 (Table 11/G.722): symmetric, h(i) = h(23 − i). */
 const QMF_HALF = [3, -11, -11, 53, 12, -156, 32, 362, -210, -805, 951, 3876];
@@ -285,8 +285,7 @@ export class G722Codec implements AudioCodec {
   decode(payload: Uint8Array): Int16Array {
     this.check();
     const n = payload.length;
-    if (n === 0) throw new CodecPayloadError(this.name, 'empty', 0);
-    if (n > MAX_PAYLOAD) throw new CodecPayloadError(this.name, 'too-long', n);
+    checkPayloadLength(this.name, n, MAX_PAYLOAD);
     const pcm = new Int16Array(2 * n);
     this.decoder.decode(payload, pcm);
     this.lastSamples = pcm.length;
