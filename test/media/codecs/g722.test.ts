@@ -16,11 +16,10 @@ import {
   createCodec,
   createTranscoder,
   resolveCodec,
-  type AudioCodec,
   type RtpAudioOut,
 } from '../../../media/codecs';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
-import { Peer, rtpPacket, startEngine, waitFor } from '../engine/helpers';
+import { Peer, rtpPacket, transcodeFixture, waitFor } from '../engine/helpers';
 import { concat, feed, garbage, rms, sine, toneAmplitude, zeroCrossingRate } from './helpers';
 
 /** Encoder + decoder delay of the QMF pair (two 24-tap filters), in 16 kHz samples. */
@@ -288,24 +287,9 @@ describe('Transcoder with G722', () => {
 
 describe('media engine: G722 (payload type 9) transcoded', () => {
   let engine: EmbeddedMediaEngine;
-  const peers: Peer[] = [];
-  const codecs: AudioCodec[] = [];
-  const codec = (name: string): AudioCodec => {
-    const c = createCodec(name);
-    codecs.push(c);
-    return c;
-  };
+  const { peers, codec } = transcodeFixture((e) => (engine = e));
   const G722_DTMF_CN = { payloads: '9 101 13', rtpmaps: ['a=rtpmap:9 G722/8000', 'a=rtpmap:101 telephone-event/8000', 'a=rtpmap:13 CN/8000'] };
   const PCMU_CN = { payloads: '0 101 13', rtpmaps: ['a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=rtpmap:13 CN/8000'] };
-
-  beforeEach(() => {
-    engine = startEngine();
-  });
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
-    for (const c of codecs.splice(0)) c.close();
-    await engine.close();
-  });
 
   it('MUST offer G722 as 9 G722/8000 with telephone-event/8000, and never CN next to it (RFC 3389)', async () => {
     const g = await Peer.open({ kind: 'rtp', ...G722_DTMF_CN });

@@ -17,6 +17,7 @@ import {
   rtcpMux,
 } from '../../../media/sdp';
 import { SrtpContext, type SrtpProfileName } from '../../../media/srtp';
+import { createCodec, type AudioCodec, type CodecOptions } from '../../../media/codecs';
 
 let portBase = 30000 + Math.floor(Math.random() * 100) * 200;
 
@@ -276,5 +277,33 @@ export function peerFixture(engine: () => EmbeddedMediaEngine | undefined): (opt
     const p = await Peer.open(options);
     peers.push(p);
     return p;
+  };
+}
+
+/**
+ * A transcoding test's engine (in-thread, fresh per test, handed to `use`), the peers it opens
+ * (pushed on `peers`) and the codecs it makes (`codec`), all closed after each test (mocha hooks
+ * registered where this is called).
+ */
+export function transcodeFixture(use: (engine: EmbeddedMediaEngine) => void): { peers: Peer[]; codec: (name: string, options?: CodecOptions) => AudioCodec } {
+  let engine: EmbeddedMediaEngine | undefined;
+  const peers: Peer[] = [];
+  const codecs: AudioCodec[] = [];
+  beforeEach(() => {
+    engine = startEngine();
+    use(engine);
+  });
+  afterEach(async () => {
+    for (const p of peers.splice(0)) p.close();
+    for (const c of codecs.splice(0)) c.close();
+    await engine?.close();
+  });
+  return {
+    peers,
+    codec: (name, options = {}) => {
+      const c = createCodec(name, options);
+      codecs.push(c);
+      return c;
+    },
   };
 }

@@ -3,9 +3,8 @@
  * with media/codecs: the SDP each leg sees, and a tone carried Opus → PCMU and PCMU → Opus.
  */
 import assert from 'node:assert/strict';
-import { createCodec, type AudioCodec } from '../../../media/codecs';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
-import { Peer, rtpPacket, startEngine, waitFor } from './helpers';
+import { Peer, rtpPacket, transcodeFixture, waitFor } from './helpers';
 
 const OPUS = { payloads: '111 110', rtpmaps: ['a=rtpmap:111 opus/48000/2', 'a=fmtp:111 useinbandfec=1', 'a=rtpmap:110 telephone-event/48000'] };
 const PCMA_ONLY = { payloads: '8', rtpmaps: ['a=rtpmap:8 PCMA/8000'] };
@@ -36,22 +35,7 @@ function concat(parts: Int16Array[]): Int16Array {
 
 describe('media engine transcoding (media/codecs)', () => {
   let engine: EmbeddedMediaEngine;
-  const peers: Peer[] = [];
-  const codecs: AudioCodec[] = [];
-  const codec = (name: string, sampleRate?: 48000): AudioCodec => {
-    const c = createCodec(name, sampleRate ? { sampleRate } : {});
-    codecs.push(c);
-    return c;
-  };
-
-  beforeEach(() => {
-    engine = startEngine();
-  });
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
-    for (const c of codecs.splice(0)) c.close();
-    await engine.close();
-  });
+  const { peers, codec } = transcodeFixture((e) => (engine = e));
 
   it('MUST offer the allowed codecs it can transcode to, and answer the offerer with its own codec', async () => {
     const a = await Peer.open({ kind: 'srtp', ...OPUS });
@@ -102,7 +86,7 @@ describe('media engine transcoding (media/codecs)', () => {
     peers.push(a, b);
     b.learn(await engine.offer('x3', 'tag-a', a.sdp(), { transport: 'RTP/AVP', codecs: { allow: ['PCMA'], transcode: true } }));
     a.learn(await engine.answer('x3', 'tag-a', 'tag-b', b.sdp()));
-    const opusTx = codec('opus', 48000);
+    const opusTx = codec('opus', { sampleRate: 48000 });
     const pcmaTx = codec('PCMA');
     const frames = 25; // 500 ms
     for (let f = 0; f < frames; f++) {
@@ -115,7 +99,7 @@ describe('media engine transcoding (media/codecs)', () => {
     assert.ok(b.rtp.every((p) => (p[1]! & 0x7f) === 8 && p.length === 12 + 160), 'PCMA, 20 ms each');
     assert.ok(a.rtp.every((p) => (p[1]! & 0x7f) === 111), 'Opus payload type');
     const pcmaRx = codec('PCMA');
-    const opusRx = codec('opus', 48000);
+    const opusRx = codec('opus', { sampleRate: 48000 });
     const atB = concat(b.rtp.slice(5).map((p) => pcmaRx.decode(p.subarray(12))));
     const atA = concat(a.rtp.map((p) => opusRx.decode(p.subarray(12))).slice(5));
     assert.ok(Math.abs(frequency(atB, 8000) - 1000) < 30, `B heard ${frequency(atB, 8000).toFixed(0)} Hz`);
@@ -163,7 +147,7 @@ describe('media engine transcoding (media/codecs)', () => {
       peers.push(a, b);
       b.learn(await engine.offer('x7', 'tag-a', a.sdp(), { transport: 'RTP/AVP', codecs: { allow: ['PCMU'], transcode: true } }));
       a.learn(await engine.answer('x7', 'tag-a', 'tag-b', b.sdp()));
-      const opusTx = codec('opus', 48000);
+      const opusTx = codec('opus', { sampleRate: 48000 });
       const pcmuTx = codec('PCMU');
       await press((p) => a.sendRtp(p), 111, 110, 960, (i) => Buffer.from(opusTx.encode(sine(1000, 48000, 960, i * 960))), 0x0a);
       await press((p) => b.sendRtp(p), 0, 101, 160, (i) => Buffer.from(pcmuTx.encode(sine(440, 8000, 160, i * 160))), 0x0b);
