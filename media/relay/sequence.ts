@@ -22,6 +22,8 @@ export class SequenceTracker {
   cycles = 0;
   /** Packets counted since the last (re)start. */
   received = 0;
+  /** What the count ended by the last restart had lost (0 before any): for callers that sum them. */
+  lostAtRestart = 0;
   private badSeq = -1;
 
   /**
@@ -67,6 +69,7 @@ export class SequenceTracker {
   }
 
   private restart(ssrc: number, seq: number): void {
+    this.lostAtRestart = this.lost;
     this.ssrc = ssrc;
     this.baseSeq = seq;
     this.maxSeq = seq;

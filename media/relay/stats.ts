@@ -64,9 +64,8 @@ export class LegCounters {
 
   /** Counts one accepted RTP packet of `ssrc` with sequence number `seq` for the loss estimate. */
   track(ssrcValue: number, seq: number): void {
-    const lostSoFar = this.sequence.lost;
     // A restart (new SSRC, or a confirmed jump, RFC 3550 §A.1) keeps what the old count lost.
-    if (this.sequence.update(ssrcValue, seq) === 'restart') this.lostBefore += lostSoFar;
+    if (this.sequence.update(ssrcValue, seq) === 'restart') this.lostBefore += this.sequence.lostAtRestart;
   }
 
   get lost(): number {
