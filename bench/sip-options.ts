@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { startGateway, type GatewayProcess } from '../test/helpers/gateway-process';
-import { pinApart, unpin } from './pin';
+import { pinApart, unpinProcess } from './pin';
 
 /** A UDP port nothing listens on right now (bound, read, released). */
 async function freeUdpPort(): Promise<number> {
@@ -216,7 +216,7 @@ export async function run(): Promise<Record<string, number | string>> {
       pinned: pinned ? 'server and generator on separate cores' : 'no',
     };
   } finally {
-    unpin();
+    unpinProcess();
     await gw.stop();
   }
 }
