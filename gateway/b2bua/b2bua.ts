@@ -27,7 +27,7 @@ import type { InviteServerTransaction } from '../sip/transaction/server-invite';
 import type { ServerTransaction } from '../sip/transaction/types';
 import type { ReceivedInfo } from '../sip/transport/types';
 import type { Trunk, TrunkService } from '../trunk/types';
-import type { MediaEngine, TimeoutEvent } from '../../media/engine/types';
+import type { MediaEngine, MediaFailedEvent, TimeoutEvent } from '../../media/engine/types';
 import { Call, type CallContext } from './call';
 import { safeCallerId, trunkTemplate, userTemplate, type TemplateInput } from './identity';
 import { HeaderPolicy } from './headers';
@@ -84,6 +84,12 @@ export class B2bua extends EventEmitter<B2buaEvents> {
     if (call?.media.id === e.callId) call.terminate('media-timeout', 'SIP;cause=408;text="Media timeout"', 408);
   };
 
+  /** The engine lost the call's media (a relay thread stopped): a fault of ours, 500 (RFC 3261 §21.5.1). */
+  private readonly onMediaFailed = (e: MediaFailedEvent): void => {
+    const call = this.calls.get(callIdOfMedia(e.callId));
+    if (call?.media.id === e.callId) call.terminate('media-failed', 'SIP;cause=500;text="Media relay failure"', 500);
+  };
+
   constructor(private readonly o: B2buaOptions) {
     super();
     this.settings = checkCallsSettings(o.settings);
@@ -131,12 +137,14 @@ export class B2bua extends EventEmitter<B2buaEvents> {
     });
     this.offBlocked = this.o.registrar.onUserBlocked((name) => this.userBlocked(name));
     this.o.engine.on('timeout', this.onMediaTimeout);
+    this.o.engine.on('failed', this.onMediaFailed);
   }
 
   /** Ends every call (BYE / CANCEL) and waits up to `graceMs` for them to be over. */
   async stop(graceMs = 2000): Promise<void> {
     this.offBlocked?.();
     this.o.engine.off('timeout', this.onMediaTimeout);
+    this.o.engine.off('failed', this.onMediaFailed);
     this.o.core.setDialogHooks(undefined);
     const calls = [...this.calls.values()];
     const ended = calls.map((c) => new Promise<void>((resolve) => c.once('ended', () => resolve())));

@@ -221,7 +221,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
         if (this.calls.get(call.id) !== call) return;
         this.log?.error('media: relay refused a stream configuration; the call is ended', { callId: call.id, error: e instanceof Error ? e.message : String(e) });
         void this.serial(call.id, () => this.remove(call)).catch(() => undefined);
-        this.notify('timeout', { callId: call.id, idleSec: 0 });
+        this.notify('failed', { callId: call.id, reason: 'configuration-refused' });
       });
       s.sent();
     }
@@ -275,7 +275,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
     }
   }
 
-  /** A relay thread died: its calls have no media any more; report them as timed out. */
+  /** A relay thread died: its calls have no media any more; report them as failed. */
   private onRelayLost(slot: number, reason: string): void {
     this.log?.error('media: relay worker stopped; its calls are ended', { slot, reason });
     this.streams.relayLost(slot);
@@ -284,7 +284,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
       this.calls.delete(call.id);
       call.wipeKeys();
       this.streams.forget(call);
-      this.notify('timeout', { callId: call.id, idleSec: 0 });
+      this.notify('failed', { callId: call.id, reason: 'relay-lost' });
     }
   }
 }

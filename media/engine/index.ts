@@ -17,6 +17,7 @@ export type {
   RtcpMuxPolicy,
   PlainLatchPolicy,
   TimeoutEvent,
+  MediaFailedEvent,
   SrtpAuthFailureEvent,
   CallStats,
   LegStats,

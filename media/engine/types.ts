@@ -112,8 +112,19 @@ export interface SrtpAuthFailureEvent {
   readonly total: number;
 }
 
+/**
+ * The engine can no longer carry the call's media: its relay thread stopped ('relay-lost'), or
+ * refused the call's stream configuration ('configuration-refused'). The call's media are gone
+ * (ports freed, keys wiped); only the signalling is left to end.
+ */
+export interface MediaFailedEvent {
+  readonly callId: string;
+  readonly reason: 'relay-lost' | 'configuration-refused';
+}
+
 export interface MediaEngineEvents {
   timeout: (event: TimeoutEvent) => void;
+  failed: (event: MediaFailedEvent) => void;
   srtpAuthFailure: (event: SrtpAuthFailureEvent) => void;
 }
 

@@ -135,5 +135,17 @@ describe('B2BUA teardown of dead calls', function () {
       assert.match((await alice.waitRequest('BYE', 3000)).headers.get('Reason') ?? '', /Media timeout/);
       await bob.waitRequest('BYE', 3000);
     });
+
+    it('MUST end a call whose media the engine lost (its failed event) as a failure of ours, not a timeout', async () => {
+      await establish(alice, bob, 'sip:bob@127.0.0.1');
+      const [info] = lab.t.gw.b2bua.list();
+      assert.ok(info, 'the call is up');
+      const ended = nextEnd(lab);
+      // What the engine reports when the call's relay thread stops (media/engine warm-streams test).
+      lab.t.gw.media.emit('failed', { callId: info.mediaId, reason: 'relay-lost' });
+      const end = await ended;
+      assert.equal(end.cause, 'media-failed');
+      for (const ua of [alice, bob]) assert.match((await ua.waitRequest('BYE', 3000)).headers.get('Reason') ?? '', /cause=500;text="Media relay failure"/);
+    });
   });
 });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
-import type { TimeoutEvent } from '../../../media/engine/types';
+import type { MediaFailedEvent, TimeoutEvent } from '../../../media/engine/types';
 import { mediaPort, parseSdp } from '../../../media/sdp';
 import { Call } from '../../../media/engine/call';
 import { StreamOpener } from '../../../media/engine/stream-opener';
@@ -130,12 +130,13 @@ describe('media engine: streams bound ahead of need (media.warmStreams)', () => 
     const a = await open({ kind: 'rtp' });
     const b = await open({ kind: 'rtp' });
     await bridge(e, 'lost-1', a, b, 'RTP/AVP');
-    const ended: TimeoutEvent[] = [];
-    e.on('timeout', (ev) => ended.push(ev));
+    const ended: MediaFailedEvent[] = [];
+    e.on('failed', (ev) => ended.push(ev));
+    e.on('timeout', () => assert.fail('a lost relay is a failure, not a media timeout'));
     const worker = (e as unknown as { pool: { channels: Array<{ worker: { terminate(): Promise<number> } }> } }).pool.channels[0]!.worker;
     await worker.terminate();
     await waitFor(() => ended.length === 1, 3000, 'the lost call ended');
-    assert.deepEqual(ended, [{ callId: 'lost-1', idleSec: 0 }]);
+    assert.deepEqual(ended, [{ callId: 'lost-1', reason: 'relay-lost' }]);
     await waitFor(() => reserved(e) === 2, 3000, 'a new reserve on the replacement thread');
     const c = await open({ kind: 'rtp' });
     const d = await open({ kind: 'rtp' });
