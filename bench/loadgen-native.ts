@@ -82,6 +82,7 @@ export type PreparerReply =
 
 /** The C generator with its packet preparer: LoadGenerator's driver when cc is there. */
 export class NativeLoadGenerator {
+  readonly kind = 'c';
   private warned = false;
 
   private constructor(

@@ -1,11 +1,15 @@
 /**
  * Concurrent SRTP ↔ RTP bridged calls (issue "media plane", benchmarks): N calls, each with an
  * SRTP leg (AES_CM_128_HMAC_SHA1_80, SDES) and a plain RTP leg, 20 ms ptime both ways, driven by
- * the load generator in another process (bench/media-loadgen.ts) on loopback.
+ * the load generator in another process (bench/media-loadgen.ts: in C, the Node one as a fallback)
+ * on loopback. Layout (`layout` below): by default the whole machine, the engine with one relay
+ * worker per core sharing the cores with the generator; `--per-core` pins the generator to one core
+ * and the engine to the other.
  *
  * Zero-loss capacity: the largest N tried (coarse steps, then halving the gap) at which every packet
  * of the measured window arrived AND the generator kept its schedule (a late generator offers less
- * than the nominal load; such a level counts as a failure, flagged `generator_limited`). Latency:
+ * than the nominal load; such a level counts as a failure, flagged `generator_limited`). A level
+ * that fails is tried a second time, and the second verdict stands. Latency:
  * one-way generator → engine → generator, p50/p99, at 100% and 50% of that capacity (it includes
  * two loopback hops, so it bounds the added latency from above). CPU: the backend's CPU time per
  * call and second of media at the capacity level, and the calls one core would carry at that cost
@@ -118,7 +122,15 @@ export interface CapacityReport {
   readonly tried: string;
   /** The search stopped because the load generator could not go faster, not because of the backend. */
   readonly generatorLimit: boolean;
+  /**
+   * The most calls of any level tried that lost nothing AND kept p99 within the target's 5 ms: the
+   * zero-loss capacity of a saturated machine hides seconds of queueing in socket buffers.
+   */
+  readonly withinP99Target: number;
 }
+
+/** The issue's latency target for bridged calls, ms. */
+const P99_TARGET_MS = 5;
 
 /**
  * Zero-loss capacity of `backend`: `levels` in order until one loses packets, then two halvings of
@@ -133,7 +145,8 @@ export async function searchCapacity(
 ): Promise<CapacityReport> {
   let run = 0;
   const tried: string[] = [];
-  const level = async (n: number): Promise<LevelResult> => {
+  let withinP99Target = 0;
+  const once = async (n: number): Promise<LevelResult> => {
     // A fresh backend per level: an overloaded level must not slow the next one down with its backlog.
     const backend = await makeBackend();
     let r: LevelResult;
@@ -150,8 +163,15 @@ export async function searchCapacity(
       await backend.close();
     }
     tried.push(`${n}:${verdict(r)}`);
+    if (verdict(r) === 'ok' && r.p99 <= P99_TARGET_MS) withinP99Target = Math.max(withinP99Target, n);
     console.error(`  ${backend.name} ${mode} ${n} calls: ${verdict(r)}; lost ${r.lost}/${r.sent} p50 ${r.p50} ms p99 ${r.p99} ms max ${r.max} ms; ${r.cpuPerCallSecond} µs CPU per call-second; generator lag ${r.sendLagMs} ms${r.verifyFailures ? `; ${r.verifyFailures} unverifiable` : ''}`);
     return r;
+  };
+  // A failed level is run once more (both verdicts are in `tried`): this VM stalls now and then for
+  // ~100 ms (docs/BENCHMARKS.md), and one stall must not decide the capacity of either engine.
+  const level = async (n: number): Promise<LevelResult> => {
+    const r = await once(n);
+    return verdict(r) === 'ok' ? r : once(n);
   };
   let best: LevelResult | undefined;
   let failed: number | undefined;
@@ -178,7 +198,7 @@ export async function searchCapacity(
   }
   const capacity = best?.calls ?? 0;
   const half = capacity >= 2 ? await level(Math.round(capacity / 2)) : undefined;
-  return { capacity, full: best, half, tried: tried.join(' '), generatorLimit };
+  return { capacity, full: best, half, tried: tried.join(' '), generatorLimit, withinP99Target };
 }
 
 type LevelResult = LoadResult & { readonly cpuPerCallSecond: number };
@@ -196,6 +216,7 @@ function verdict(r: LoadResult): string {
 export function figures(prefix: string, r: CapacityReport): BenchResult {
   return {
     [`${prefix}_zero_loss_calls`]: r.capacity,
+    [`${prefix}_calls_within_p99_5ms`]: r.withinP99Target,
     [`${prefix}_p50_ms_at_100`]: r.full?.p50 ?? -1,
     [`${prefix}_p99_ms_at_100`]: r.full?.p99 ?? -1,
     [`${prefix}_p50_ms_at_50`]: r.half?.p50 ?? -1,
@@ -209,9 +230,9 @@ export function figures(prefix: string, r: CapacityReport): BenchResult {
   };
 }
 
-const LEVELS = [200, 300, 400, 500, 750, 1000, 1500];
+const LEVELS = [250, 500, 750, 1000, 1250, 1500];
 
-/** `--workers=N` (media.workers); default 0 = one per core minus one. */
+/** `--workers=N` (media.workers); 0 when not given. */
 export function workersArg(args: readonly string[]): number {
   const a = args.find((x) => x.startsWith('--workers='));
   const n = a === undefined ? 0 : Number(a.slice('--workers='.length));
@@ -219,15 +240,36 @@ export function workersArg(args: readonly string[]): number {
   return n;
 }
 
+export interface Layout {
+  /** media.workers for the embedded engine. */
+  readonly workers: number;
+  readonly describe: string;
+}
+
+/**
+ * Where the engine and the generator run. Default, "whole machine" (the issue's wording): the engine
+ * gets one relay worker per core and shares every core with the load generator (and rtpengine its
+ * own default, a thread per core); nothing is pinned. `--per-core`: the generator on core 0, the
+ * engine (and rtpengine) on the other, with the engine's default workers (one per core minus one):
+ * what one relay core carries, whatever the generator costs.
+ */
+export function layout(args: readonly string[], gen: LoadGenerator): Layout {
+  const cores = os.cpus().length;
+  if (!args.includes('--per-core')) {
+    return { workers: workersArg(args) || cores, describe: `whole machine: ${cores} cores shared by the relay workers and the load generator, nothing pinned` };
+  }
+  const pinned = pinGenerator(gen.pid);
+  return { workers: workersArg(args), describe: pinned ? 'per core: generator on core 0; engine (and rtpengine) on the other' : 'per core asked, but not pinned (BENCH_PIN=0, one core, or no taskset)' };
+}
+
 export async function run(args: string[] = []): Promise<BenchResult> {
   const gen = await LoadGenerator.start();
-  const pinned = pinGenerator(gen.pid);
+  const { workers, describe } = layout(args, gen);
   const result: BenchResult = {
-    ptime_ms: 20, srtp_profile: 'AES_CM_128_HMAC_SHA1_80', load_generator: 'separate process', cpus: os.cpus().length,
-    pinned: pinned ? 'generator on core 0; engine (and rtpengine) on the other' : 'no', srtp_backend: srtpBackend(),
+    ptime_ms: 20, srtp_profile: 'AES_CM_128_HMAC_SHA1_80', load_generator: `separate process (${gen.kind})`, cpus: os.cpus().length,
+    layout: describe, srtp_backend: srtpBackend(),
   };
   try {
-    const workers = workersArg(args);
     const probe = await ciphergateBackend(workers);
     result.ciphergate_workers = probe.engine.threads;
     await probe.close();

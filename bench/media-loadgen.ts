@@ -383,6 +383,7 @@ function verifyFirst(dir: string, verify: readonly (SrtpContext | undefined)[]):
 // ---------------------------------------------------------------------------------------------------
 
 interface Driver {
+  readonly kind: 'c' | 'node';
   readonly aPorts: readonly number[];
   readonly bPorts: readonly number[];
   readonly pid: number;
@@ -391,6 +392,7 @@ interface Driver {
 }
 
 class NodeDriver implements Driver {
+  readonly kind = 'node';
   private constructor(
     private readonly proc: ChildProcess,
     readonly aPorts: readonly number[],
@@ -451,6 +453,11 @@ export class LoadGenerator {
       }
     }
     return new LoadGenerator(await NodeDriver.start());
+  }
+
+  /** Which generator runs: the C one, or the Node fallback. */
+  get kind(): 'c' | 'node' {
+    return this.driver.kind;
   }
 
   get aPorts(): readonly number[] {

@@ -5,9 +5,8 @@
  * zero-loss capacity and p50/p99 one-way latency at 100% and 50% of it. Target: ≥ 1,500 calls.
  */
 import os from 'node:os';
-import { ciphergateBackend, figures, searchCapacity, workersArg } from './media-bridge';
+import { ciphergateBackend, figures, layout, searchCapacity } from './media-bridge';
 import { LoadGenerator } from './media-loadgen';
-import { pinGenerator } from './pin';
 
 type BenchResult = Record<string, number | string | boolean>;
 
@@ -15,15 +14,14 @@ const LEVELS = [500, 1000, 1500, 2000, 2500];
 
 export async function run(args: string[] = []): Promise<BenchResult> {
   const gen = await LoadGenerator.start();
-  const pinned = pinGenerator(gen.pid);
-  const n = workersArg(args);
+  const { workers: n, describe } = layout(args, gen);
   const probe = await ciphergateBackend(n);
   const workers = probe.engine.threads;
   await probe.close();
   console.error(`passthrough: Ciphergate EmbeddedMediaEngine, ${workers} worker thread(s)`);
   try {
     const report = await searchCapacity(() => ciphergateBackend(n), gen, 'opaque', LEVELS);
-    return { ptime_ms: 20, load_generator: 'separate process', cpus: os.cpus().length, workers, pinned: pinned ? 'generator on core 0, engine on the other' : 'no', ...figures('passthrough', report) };
+    return { ptime_ms: 20, load_generator: `separate process (${gen.kind})`, cpus: os.cpus().length, workers, layout: describe, ...figures('passthrough', report) };
   } finally {
     gen.close();
   }

@@ -60,6 +60,8 @@
 #ifndef TICK_NS
 #define TICK_NS 250000LL
 #endif
+/* BENCH_LOADGEN_TICK_US (50..20000) overrides TICK_NS at run time. */
+static long long tick_ns = TICK_NS;
 #define LEAD_NS 20000000LL
 #define DRAIN_NS 300000000LL
 #define OVERRUN_NS 10000000000LL
@@ -293,7 +295,7 @@ static void play(struct run *r) {
     int64_t now = now_ns(CLOCK_MONOTONIC);
     if (k < total) {
       int64_t next_due = begin + (int64_t)(k * step);
-      if (now >= next_due && (behind || now >= last_send + TICK_NS)) {
+      if (now >= next_due && (behind || now >= last_send + tick_ns)) {
         uint64_t due = (uint64_t)((now - begin) / step) + 1;
         if (due > total) due = total;
         if (now - next_due > lag) lag = now - next_due;
@@ -312,11 +314,11 @@ static void play(struct run *r) {
       break;
     }
     int64_t wake;
-    if (k == total) wake = drain_end < now + TICK_NS ? drain_end : now + TICK_NS;
+    if (k == total) wake = drain_end < now + tick_ns ? drain_end : now + tick_ns;
     else if (behind) wake = now;
     else {
       int64_t next_due = begin + (int64_t)(k * step);
-      wake = next_due > last_send + TICK_NS ? next_due : last_send + TICK_NS;
+      wake = next_due > last_send + tick_ns ? next_due : last_send + tick_ns;
     }
     if (wake > hard_end) wake = hard_end;
     collect(r);
@@ -509,6 +511,16 @@ static void run_command(char *line) {
 }
 
 int main(void) {
+  const char *tick = getenv("BENCH_LOADGEN_TICK_US");
+  if (tick != NULL) {
+    char *end = NULL;
+    long us = strtol(tick, &end, 10);
+    if (end == tick || *end != '\0' || us < 50 || us > 20000) {
+      printf("{\"error\":\"BENCH_LOADGEN_TICK_US must be 50..20000\"}\n");
+      return 1;
+    }
+    tick_ns = us * 1000LL;
+  }
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the benchmark that started it */
   setvbuf(stdout, NULL, _IOLBF, 0);
   epfd = epoll_create1(EPOLL_CLOEXEC);
