@@ -10,6 +10,7 @@
  *     for (const f of t.push({ payload, sequenceNumber, timestamp, marker })) send(f);
  */
 import { type AudioCodec, type CodecName, type CodecOptions } from './codec';
+import { SUPPORTED_CODECS, audioRateOf } from './table';
 import { CodecUnsupportedError } from './errors';
 import { G711Codec } from './g711';
 import { G722Codec } from './g722';
@@ -17,21 +18,13 @@ import { OpusCodec } from './opus';
 import { Transcoder, type TranscoderOptions } from './transcoder';
 
 export * from './codec';
+export * from './table';
 export * from './errors';
 export { G711Codec, ULAW_ENCODE, ULAW_DECODE, ALAW_ENCODE, ALAW_DECODE, ulawCompress, ulawExpand, alawCompress, alawExpand } from './g711';
 export { G722Codec } from './g722';
 export { OpusCodec } from './opus';
 export { Resampler, type ResamplerOptions } from './resampler';
 export { Transcoder, type TranscoderOptions, type TranscoderStats, type RtpAudioIn, type RtpAudioOut } from './transcoder';
-
-/** Codecs this module can create, by a=rtpmap encoding name and clock rate. */
-export const SUPPORTED_CODECS: ReadonlyArray<{ name: CodecName; clockRate: number; channels: number }> = Object.freeze([
-  { name: 'PCMU', clockRate: 8000, channels: 1 },
-  { name: 'PCMA', clockRate: 8000, channels: 1 },
-  // RFC 3551 §4.5.2: the RTP clock of G722 is 8000 although it samples at 16 kHz.
-  { name: 'G722', clockRate: 8000, channels: 1 },
-  { name: 'opus', clockRate: 48000, channels: 2 },
-]);
 
 /**
  * The codec an a=rtpmap line names, if it can be transcoded here. Encoding names are
@@ -76,7 +69,7 @@ export function createTranscoder(from: CodecSpec, to: CodecSpec, opts: Transcode
   const a = specOf(from);
   const b = specOf(to);
   const opusRate = (other: { name: CodecName; options: CodecOptions }): CodecOptions['sampleRate'] =>
-    other.name === 'opus' ? (other.options.sampleRate ?? 48000) : other.name === 'G722' ? 16000 : 8000;
+    other.name === 'opus' ? (other.options.sampleRate ?? 48000) : audioRateOf(other.name);
   const ao: CodecOptions = a.name === 'opus' && a.options.sampleRate === undefined ? { ...a.options, sampleRate: opusRate(b) } : a.options;
   const bo: CodecOptions = b.name === 'opus' && b.options.sampleRate === undefined ? { ...b.options, sampleRate: opusRate(a) } : b.options;
   const ca = createCodec(a.name, ao);

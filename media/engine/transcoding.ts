@@ -26,6 +26,7 @@
  */
 import type { SdpMedia, SdpSession } from '../sdp';
 import { payloadTypes, type PayloadType } from '../sdp';
+import { SUPPORTED_CODECS } from '../codecs/table';
 import type { TranscodeWire } from '../relay/protocol';
 import type { CodecPolicy } from './types';
 
@@ -66,13 +67,8 @@ export interface TranscodePlan {
   readonly added: readonly number[];
 }
 
-/** The codecs media/codecs can create (its SUPPORTED_CODECS), with the payload type we offer each with. */
-const TRANSCODABLE: readonly (Omit<TranscodeCodec, 'payloadType'> & { readonly staticPt?: number })[] = [
-  { name: 'PCMU', clockRate: 8000, channels: 1, staticPt: 0 },
-  { name: 'PCMA', clockRate: 8000, channels: 1, staticPt: 8 },
-  { name: 'G722', clockRate: 8000, channels: 1, staticPt: 9 }, // RFC 3551 §4.5.2: 16 kHz audio, 8000 Hz clock
-  { name: 'opus', clockRate: 48000, channels: 2 },
-];
+/** The codecs media/codecs can create, with their static payload types and audio rates. */
+const TRANSCODABLE = SUPPORTED_CODECS;
 const CN_PT = 13; // RFC 3551 §6, RFC 3389 §4
 const EVENT_PT_8000 = 101; // the number most endpoints use; any free dynamic one would do
 
@@ -112,7 +108,7 @@ function offererSide(offer: SdpSession, index: number): OffererSide {
 }
 
 /** PCM rate of a transcodable codec: its clock rate, except G722's 16 kHz under an 8000 Hz clock (RFC 3551 §4.5.2). */
-const audioRate = (c: Pick<TranscodeCodec, 'name' | 'clockRate'>): number => (c.name.toLowerCase() === 'g722' ? 16000 : c.clockRate);
+const audioRate = (c: Pick<TranscodeCodec, 'name' | 'clockRate'>): number => byName(c.name)?.audioRate ?? c.clockRate;
 /** A codec CN/8000 can stand in for: 8 kHz audio on an 8000 Hz clock (G.711; not G722, not Opus). */
 const cnAudio = (c: Pick<TranscodeCodec, 'name' | 'clockRate'>): boolean => c.clockRate === 8000 && audioRate(c) === 8000;
 
