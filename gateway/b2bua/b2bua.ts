@@ -39,7 +39,7 @@ import { checkCallsSettings, type B2buaStats, type CallEnd, type CallInfo, type 
 
 export interface B2buaOptions {
   readonly core: Pick<UaCore, 'handle' | 'support' | 'setDialogHooks'>;
-  readonly transactions: Pick<TransactionLayer, 'sendInvite' | 'sendNonInvite' | 'sendStateless' | 'cancel' | 'answerCancelled'>;
+  readonly transactions: Pick<TransactionLayer, 'sendInvite' | 'sendNonInvite' | 'sendStateless' | 'cancel' | 'answerCancelled' | 'timers'>;
   readonly registrar: Pick<Registrar, 'targetFor' | 'authenticator' | 'onUserBlocked'>;
   readonly users: Pick<UserService, 'get'>;
   readonly router: CallRouter;
@@ -59,7 +59,7 @@ export interface B2buaEvents {
 }
 
 /** Methods the B2BUA answers inside its dialogs; REFER when calls.transfer (refer.ts). */
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS, PRACK';
 const ALLOW_WITH_REFER = `${ALLOW}, REFER`;
 
 export class B2bua extends EventEmitter<B2buaEvents> {
@@ -127,9 +127,11 @@ export class B2bua extends EventEmitter<B2buaEvents> {
   start(): void {
     const core = this.o.core;
     core.handle('INVITE', (r) => this.invite(r));
-    for (const m of ['BYE', 'UPDATE', 'INFO']) core.handle(m, (r) => this.inDialog(r));
+    for (const m of ['BYE', 'UPDATE', 'INFO', 'PRACK']) core.handle(m, (r) => this.inDialog(r));
     core.handle('REFER', (r) => this.inDialog(r), { advertise: this.settings.transfer });
     if (this.settings.sessionTimer.enabled) core.support('timer');
+    // RFC 3262 as a UAS: a caller may require reliable 18x (reliable.ts).
+    core.support('100rel');
     core.setDialogHooks({
       ack: (ack, info) => this.ack(ack, info),
       cancel: (_cancel, ist) => this.cancel(ist),

@@ -28,6 +28,7 @@ import { contactFor, Leg, type LegContext } from './leg';
 import type { CallSlot } from './limits';
 import { CallMedia, originVersion, sdpOf } from './media';
 import type { TransferServices } from './refer';
+import { ReliableProvisionals, requires100rel } from './reliable';
 import type { CallDirection, CallEnd, CallEvents, CallInfo, CallsSettings, CallState, CallTransfer, LegPath, LegPeer } from './types';
 
 /** What calls share (the B2BUA provides it). */
@@ -91,6 +92,8 @@ export class Call extends EventEmitter<CallEvents> {
   calleeAcked = false;
   /** A blind transfer (REFER) in progress, or completed (transfer.ts). */
   transfer: TransferHandle | undefined;
+  /** Reliable 18x toward a caller whose INVITE requires 100rel (RFC 3262, reliable.ts). */
+  readonly reliable: ReliableProvisionals | undefined;
   /** The admission held (the transferor's share is given back by a transfer). */
   private slot: CallSlot;
   /** After a transfer: who the call is between now, and each leg's part in it (transferee = caller). */
@@ -115,6 +118,13 @@ export class Call extends EventEmitter<CallEvents> {
     this.media = new CallMedia(ctx.engine, this.id, ctx.settings.requireSrtp, ctx.settings.transcode);
     if (setup.caller.kind === 'trunk') this.trunk = setup.caller.trunk;
     ctx.bind(this.caller, this);
+    if (requires100rel(invite)) {
+      this.reliable = new ReliableProvisionals({
+        send: (res) => ist.respond(res),
+        onGiveUp: () => this.end({ status: 500, endedBy: 'gateway', cause: 'no-prack' }),
+        t1Ms: ctx.transactions.timers.t1,
+      }, invite.cseq.seq);
+    }
     this.ringTimer = setTimeout(() => this.ringTimeout(), ctx.settings.ringTimeoutSec * 1000);
     this.ringTimer.unref();
   }
@@ -219,6 +229,11 @@ export class Call extends EventEmitter<CallEvents> {
     this.ctx.bind(leg, this);
     const outcome = uacOutcome(res.headers);
     if (outcome !== undefined && this.ctx.settings.sessionTimer.enabled) leg.timer.start(outcome.intervalSec, outcome.refresher === 'uac');
+    if (this.reliable !== undefined) {
+      // RFC 3262 §3: no 2xx while a reliable 18x with SDP waits for its PRACK.
+      await this.reliable.sdpAcknowledged();
+      if (this.state !== 'proceeding' && this.state !== 'early') return;
+    }
     this.answer(forCaller);
   }
 
@@ -402,6 +417,10 @@ export class Call extends EventEmitter<CallEvents> {
     if (o.sdp !== undefined) {
       res.headers.add('Content-Type', 'application/sdp');
       res.body = Buffer.from(o.sdp);
+    }
+    if (this.reliable !== undefined) {
+      if (status > 100 && status < 200) return this.reliable.provisional(res);
+      if (status >= 200) this.reliable.close();
     }
     return (this.setup.incoming.tx as InviteServerTransaction).respond(res);
   }

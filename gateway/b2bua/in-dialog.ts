@@ -8,6 +8,7 @@
  *   does not disturb the other leg. A re-INVITE without SDP asks the other leg for an offer, which
  *   comes back in its 2xx; the answer then arrives in the ACK (call.ts `ack`).
  * - INFO passes through with its body (DTMF relay, RFC 6086 packages).
+ * - PRACK acknowledges a reliable 18x of ours (RFC 3262, reliable.ts).
  * - REFER from a user on a call with a trunk party is a blind transfer (refer.ts, transfer.ts);
  *   otherwise, or with calls.transfer off, 501.
  * - Session timers: each leg negotiates its own (RFC 4028 §9 as UAS, §7 as UAC); when we are a
@@ -66,6 +67,8 @@ export async function handleInDialog(call: Call, leg: Leg, r: IncomingRequest): 
       return info(call, leg, r);
     case 'REFER':
       return handleRefer(call, leg, r);
+    case 'PRACK':
+      return prack(call, leg, r);
     default:
       r.reply(405, 'Method Not Allowed', { headers: [['Allow', call.ctx.allow]] });
   }
@@ -77,6 +80,21 @@ function bye(call: Call, leg: Leg, r: IncomingRequest): void {
   // A BYE from the caller before the answer is a cancellation (§15: it should have sent CANCEL).
   const answered = call.state === 'confirmed';
   call.end({ status: answered ? 200 : 487, endedBy: call.roleOf(leg), cause: 'bye', from: leg });
+}
+
+/**
+ * RFC 3262 §3: a PRACK for a reliable 18x we sent the caller gets 200; one that acknowledges
+ * nothing outstanding gets 481. An offer in a PRACK (§5, after an 18x with our answer) is answered
+ * with the session as it stands: the SDP of that 18x.
+ */
+function prack(call: Call, leg: Leg, r: IncomingRequest): void {
+  const acknowledged = leg === call.caller ? call.reliable?.prack(r.request) : undefined;
+  if (acknowledged === undefined) {
+    r.reply(481, 'Call/Transaction Does Not Exist');
+    return;
+  }
+  const answer = sdpOf(r.request) !== undefined && acknowledged.body.length > 0 ? acknowledged.body : undefined;
+  r.reply(200, 'OK', answer === undefined ? {} : { body: answer, contentType: 'application/sdp' });
 }
 
 function policy(call: Call): SessionTimerPolicy {

@@ -23,7 +23,7 @@ import type { LegPath, LegPeer, MediaProfile } from './types';
 
 /** What legs share: the stack, the trunks, our product token and capabilities. */
 export interface LegContext {
-  readonly transactions: Pick<TransactionLayer, 'sendInvite' | 'sendNonInvite' | 'sendStateless' | 'cancel'>;
+  readonly transactions: Pick<TransactionLayer, 'sendInvite' | 'sendNonInvite' | 'sendStateless' | 'cancel' | 'timers'>;
   readonly trunks?: Pick<TrunkService, 'authorize' | 'answerChallenge' | 'sendRequest'>;
   /** User-Agent value. */
   readonly product: string;

@@ -1,0 +1,144 @@
+/**
+ * Reliable provisional responses toward a caller that requires them (RFC 3262 §3, §4, §7;
+ * gateway/b2bua/reliable.ts). The lab runs with T1 = 50 ms so that the retransmissions and the
+ * 64·T1 give-up happen within a test.
+ */
+import assert from 'node:assert/strict';
+import type { SipResponse } from '../../gateway/sip/message/message';
+import { waitFor } from './flows';
+import { labWithPair } from './harness';
+import { srtpAnswer, srtpSdp, uacDialog } from './sip-ua';
+
+const T1 = 50;
+
+describe('B2BUA: reliable provisional responses (RFC 3262)', function () {
+  this.timeout(20000);
+  const f = labWithPair([`sip.timers.t1=${T1}`, `sip.timers.t2=${8 * T1}`]);
+  afterEach(async () => {
+    await waitFor(() => f.lab.t.gw.b2bua.list().length === 0, 5000, 'calls over');
+  });
+
+  /** alice calls bob with `Require: 100rel`; resolves with the INVITE (as sent after the 407), its final response and bob's INVITE. */
+  async function call(require = true): Promise<{ invite: ReturnType<typeof f.alice.request>; final: Promise<SipResponse>; inbound: Awaited<ReturnType<typeof f.bob.waitRequest>> }> {
+    const invite = f.alice.request('INVITE', 'sip:bob@127.0.0.1', {
+      sdp: srtpSdp(30000),
+      headers: require ? [['Require', '100rel'], ['Supported', '100rel, timer']] : [['Supported', '100rel, timer']],
+    });
+    const final = f.alice.transact(invite, 10000);
+    const inbound = await f.bob.waitRequest('INVITE', 5000);
+    return { invite, final, inbound };
+  }
+
+  const prack = (invite: ReturnType<typeof f.alice.request>, res: SipResponse, rack: string): ReturnType<typeof f.alice.request> => {
+    const req = f.alice.inDialog('PRACK', uacDialog(invite, res), invite.cseq.seq + 1, { headers: [['RAck', rack]] });
+    f.alice.send(req);
+    return req;
+  };
+
+  it('MUST send each 18x with Require: 100rel and RSeq, retransmit it until the PRACK, and answer the PRACK 200 (§3, §7.1)', async () => {
+    const { invite, final, inbound } = await call();
+    assert.match(inbound.headers.get('Supported') ?? '', /timer/);
+    assert.doesNotMatch(inbound.headers.get('Supported') ?? '', /100rel/, 'the gateway never asks a callee for reliable 18x');
+    f.bob.respond(inbound, 180, 'Ringing');
+    const first = await f.alice.waitResponseTo(invite, (r) => r.status === 180, 3000);
+    assert.equal(first.headers.get('Require'), '100rel');
+    const rseq = Number(first.headers.get('RSeq'));
+    assert.ok(Number.isInteger(rseq) && rseq >= 1 && rseq < 2 ** 31, 'RSeq in 1 .. 2**31-1');
+    const again = await f.alice.waitResponseTo(invite, (r) => r.status === 180, 3 * T1 + 500);
+    assert.equal(Number(again.headers.get('RSeq')), rseq, 'a retransmission, same RSeq');
+
+    const req = prack(invite, first, `${rseq} ${invite.cseq.seq} INVITE`);
+    assert.equal((await f.alice.finalFor(req, 3000)).status, 200);
+    // Drain copies already on the way, then none may follow.
+    await new Promise((r) => setTimeout(r, 2 * T1));
+    for (let i = 0; i < 16; i++) if ((await f.alice.waitResponseTo(invite, (r) => r.status === 180, 1).catch(() => undefined)) === undefined) break;
+    await assert.rejects(f.alice.waitResponseTo(invite, (r) => r.status === 180, 8 * T1), /no response/, 'no retransmission after the PRACK');
+
+    f.bob.respond(inbound, 200, 'OK', { sdp: srtpAnswer(inbound.body.toString(), 30200) });
+    const ok = await final;
+    assert.equal(ok.status, 200);
+    const dialog = uacDialog(invite, ok);
+    f.alice.send(f.alice.inDialog('ACK', dialog, invite.cseq.seq));
+    await f.bob.waitRequest('ACK', 3000);
+    const bye = f.alice.inDialog('BYE', dialog, invite.cseq.seq + 2);
+    f.alice.send(bye);
+    f.bob.respond(await f.bob.waitRequest('BYE', 3000), 200, 'OK');
+    assert.equal((await f.alice.finalFor(bye, 3000)).status, 200);
+  });
+
+  it('MUST hold the 2xx until the reliable 183 that carried SDP is acknowledged, and send the next 18x only after the PRACK (§3)', async () => {
+    const { invite, final, inbound } = await call();
+    f.bob.respond(inbound, 183, 'Session Progress', { sdp: srtpAnswer(inbound.body.toString(), 30200) });
+    const early = await f.alice.waitResponseTo(invite, (r) => r.status === 183, 3000);
+    assert.ok(early.body.length > 0, 'early media SDP');
+    f.bob.respond(inbound, 180, 'Ringing');
+    f.bob.respond(inbound, 200, 'OK', { sdp: srtpAnswer(inbound.body.toString(), 30200) });
+    await assert.rejects(f.alice.waitResponseTo(invite, (r) => r.status === 200 || r.status === 180, 6 * T1), /no response/, 'neither the 180 nor the 2xx before the PRACK');
+
+    const rseq = Number(early.headers.get('RSeq'));
+    assert.equal((await f.alice.finalFor(prack(invite, early, `${rseq} ${invite.cseq.seq} INVITE`), 3000)).status, 200);
+    const ringing = await f.alice.waitResponseTo(invite, (r) => r.status === 180, 3000);
+    assert.equal(Number(ringing.headers.get('RSeq')), rseq + 1, 'the queued 180, next RSeq');
+    const ok = await final;
+    assert.equal(ok.status, 200, 'the 2xx follows the PRACK');
+    const dialog = uacDialog(invite, ok);
+    f.alice.send(f.alice.inDialog('ACK', dialog, invite.cseq.seq));
+    await f.bob.waitRequest('ACK', 3000);
+    const bye = f.alice.inDialog('BYE', dialog, invite.cseq.seq + 2);
+    f.alice.send(bye);
+    f.bob.respond(await f.bob.waitRequest('BYE', 3000), 200, 'OK');
+    assert.equal((await f.alice.finalFor(bye, 3000)).status, 200);
+  });
+
+  it('MUST answer 481 to a PRACK whose RAck names no outstanding response (§3), and keep retransmitting', async () => {
+    const { invite, final, inbound } = await call();
+    f.bob.respond(inbound, 180, 'Ringing');
+    const ringing = await f.alice.waitResponseTo(invite, (r) => r.status === 180, 3000);
+    const rseq = Number(ringing.headers.get('RSeq'));
+    assert.equal((await f.alice.finalFor(prack(invite, ringing, `${rseq + 1} ${invite.cseq.seq} INVITE`), 3000)).status, 481);
+    await f.alice.waitResponseTo(invite, (r) => r.status === 180 && Number(r.headers.get('RSeq')) === rseq, 8 * T1);
+    const cancel = f.alice.request('CANCEL', 'sip:bob@127.0.0.1', { callId: invite.callId, cseq: invite.cseq.seq, from: invite.from, to: invite.to });
+    cancel.via = [invite.via[0]!];
+    f.alice.send(cancel);
+    assert.equal((await f.alice.finalFor(cancel)).status, 200);
+    assert.equal((await final).status, 487);
+    const atBob = await f.bob.waitRequest('CANCEL', 3000);
+    f.bob.respond(atBob, 200, 'OK');
+    f.bob.respond(inbound, 487, 'Request Terminated');
+  });
+
+  it('MUST refuse the INVITE with a 5xx and cancel the callee when no PRACK comes within 64·T1 (§3)', async () => {
+    const { final, inbound } = await call();
+    f.bob.respond(inbound, 180, 'Ringing');
+    const res = await final;
+    assert.ok(res.status >= 500 && res.status < 600, `got ${res.status}`);
+    const cancel = await f.bob.waitRequest('CANCEL', 3000);
+    assert.equal(cancel.callId, inbound.callId);
+    f.bob.respond(cancel, 200, 'OK');
+    f.bob.respond(inbound, 487, 'Request Terminated');
+  });
+
+  it('MUST send ordinary 18x to a caller that only supports 100rel (§3: the UAS chooses)', async () => {
+    const { invite, final, inbound } = await call(false);
+    f.bob.respond(inbound, 180, 'Ringing');
+    const ringing = await f.alice.waitResponseTo(invite, (r) => r.status === 180, 3000);
+    assert.equal(ringing.headers.get('RSeq'), undefined);
+    assert.equal(ringing.headers.get('Require'), undefined);
+    f.bob.respond(inbound, 200, 'OK', { sdp: srtpAnswer(inbound.body.toString(), 30200) });
+    const ok = await final;
+    const dialog = uacDialog(invite, ok);
+    f.alice.send(f.alice.inDialog('ACK', dialog, invite.cseq.seq));
+    await f.bob.waitRequest('ACK', 3000);
+    const bye = f.alice.inDialog('BYE', dialog, invite.cseq.seq + 1);
+    f.alice.send(bye);
+    f.bob.respond(await f.bob.waitRequest('BYE', 3000), 200, 'OK');
+    assert.equal((await f.alice.finalFor(bye, 3000)).status, 200);
+  });
+
+  it('MUST list PRACK in Allow and 100rel in Supported (OPTIONS, RFC 3262 §4)', async () => {
+    const res = await f.alice.transact(f.alice.request('OPTIONS', 'sip:127.0.0.1'), 3000);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.getAll('Allow').join(', '), /\bPRACK\b/);
+    assert.match(res.headers.getAll('Supported').join(', '), /\b100rel\b/);
+  });
+});
