@@ -336,6 +336,7 @@ export class Call extends EventEmitter<CallEvents> {
     const answered = this.state === 'confirmed';
     this.state = 'ending';
     this.transfer?.abort();
+    this.reliable?.close();
     this.clearRingTimer();
     if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
     this.dialer.cancelAll();
