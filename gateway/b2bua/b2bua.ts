@@ -261,7 +261,9 @@ export class B2bua extends EventEmitter<B2buaEvents> {
     this.track(call);
     const input: TemplateInput = {
       req, caller, callerUser, callerName, domain: this.o.domain,
-      headers: [...this.commonHeaders(), ...this.ctx.headerPolicy.pass(req.headers, caller.kind === 'trunk')],
+      // 100rel only with an offer: a reliable 18x would then carry the answer, never an offer the
+      // PRACK would have to answer (RFC 3262 §5) before the caller has.
+      headers: [...this.commonHeaders(req.body.length > 0), ...this.ctx.headerPolicy.pass(req.headers, caller.kind === 'trunk')],
     };
     if (decision.kind === 'user') return call.connectUser(decision.bindings, userTemplate(input, decision.user.name));
     const trunks = this.o.trunks;
@@ -270,9 +272,12 @@ export class B2bua extends EventEmitter<B2buaEvents> {
     await call.connectTrunks(selected, (t) => trunkTemplate(input, trunks, t, decision.number));
   }
 
-  private commonHeaders(): Array<[string, string]> {
+  /** Our headers of an INVITE to a callee; `reliable`: ask for reliable 18x (RFC 3262 §4, fork.ts). */
+  private commonHeaders(reliable = false): Array<[string, string]> {
     const h: Array<[string, string]> = [['User-Agent', this.o.product], ['Allow', this.allow]];
-    if (this.settings.sessionTimer.enabled) h.push(['Supported', 'timer'], ...uacRequestHeaders(this.settings.sessionTimer));
+    const supported = [...(reliable ? ['100rel'] : []), ...(this.settings.sessionTimer.enabled ? ['timer'] : [])];
+    if (supported.length > 0) h.push(['Supported', supported.join(', ')]);
+    if (this.settings.sessionTimer.enabled) h.push(...uacRequestHeaders(this.settings.sessionTimer));
     return h;
   }
 

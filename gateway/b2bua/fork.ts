@@ -5,8 +5,9 @@
  *
  * The fork retries by itself where the RFCs say the UAC does: once after 422 Session Interval Too
  * Small with the peer's Min-SE (RFC 4028 §7.3), and once after a trunk's 401/407 with the trunk's
- * credentials (§22.2). Everything else goes to the Call: provisionals, the 2xx (and its
- * retransmissions, which need the ACK again, §13.2.2.4), and the final refusal.
+ * credentials (§22.2). It PRACKs reliable provisionals (RFC 3262 §4). Everything else goes to the
+ * Call: provisionals, the 2xx (and its retransmissions, which need the ACK again, §13.2.2.4), and
+ * the final refusal.
  */
 import { randomInt } from 'node:crypto';
 import { contactTarget, Dialog } from '../sip/dialog/dialog';
@@ -60,6 +61,8 @@ export class Fork {
   private cancelled = false;
   private retriedTimer = false;
   private retriedAuth = false;
+  /** Early dialogs that sent reliable 18x (RFC 3262 §4), by remote tag: the leg PRACKs go on, the last RSeq. */
+  private readonly early = new Map<string, { readonly leg: Leg; rseq: number | undefined }>();
 
   constructor(
     /** The media engine's tag for this fork's leg. */
@@ -129,6 +132,7 @@ export class Fork {
   private receive(res: SipResponse): void {
     if (res.status < 200) {
       if (res.status === 100 || !this.pending) return;
+      if (!this.acknowledge(res)) return;
       this.state = 'proceeding';
       this.user.onProvisional(this, res);
       return;
@@ -141,6 +145,9 @@ export class Fork {
       }
       this.state = 'answered';
       this.dialog = dialogOf(this.invite, res, this.path.protocol === 'TLS');
+      // The PRACKs of the early dialog used CSeq numbers of this dialog (RFC 3262 §4, §12.2.1.1).
+      const early = this.early.get(this.dialog.remoteTag);
+      if (early !== undefined) this.dialog.localSeq = Math.max(this.dialog.localSeq, early.leg.dialog.localSeq);
       this.user.onSuccess(this, res);
       return;
     }
@@ -153,6 +160,36 @@ export class Fork {
       if (body) next.body = body;
       this.send(next);
     });
+  }
+
+  /**
+   * RFC 3262 §4: a reliable 18x (Require: 100rel, RSeq) gets a PRACK in its early dialog, and is
+   * passed on; its retransmissions, and any whose RSeq is not the next of its dialog, are dropped.
+   * An ordinary 18x is passed on as it is. False: drop the response.
+   */
+  private acknowledge(res: SipResponse): boolean {
+    const reliable = res.headers.getAll('Require').some((v) => v.split(',').some((t) => t.trim().toLowerCase() === '100rel'));
+    const rseqText = res.headers.get('RSeq');
+    if (!reliable || rseqText === undefined || !/^\d{1,10}$/.test(rseqText.trim())) return true;
+    const rseq = Number(rseqText.trim());
+    const tag = res.to.params.get('tag');
+    if (typeof tag !== 'string' || tag === '' || rseq < 1 || rseq >= 2 ** 31) return true;
+    let early = this.early.get(tag);
+    if (early === undefined) {
+      let dialog: Dialog;
+      try {
+        dialog = Dialog.asUac(this.invite, res, { overTls: this.path.protocol === 'TLS' });
+      } catch {
+        return true; // no usable Contact: no early dialog to PRACK in
+      }
+      early = { leg: this.toLeg(this.ctx, { onRefresh: () => undefined, onExpire: () => undefined }, dialog), rseq: undefined };
+      this.early.set(tag, early);
+    }
+    if (early.rseq !== undefined && rseq !== early.rseq + 1) return false;
+    early.rseq = rseq;
+    const prack = early.leg.createRequest('PRACK', { headers: [['RAck', `${rseq} ${this.invite.cseq.seq} INVITE`]] });
+    void early.leg.sendNonInvite(prack);
+    return true;
   }
 
   /**

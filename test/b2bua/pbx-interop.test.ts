@@ -93,15 +93,20 @@ describe('B2BUA with stock PBX messages (README "Connect to Asterisk / FreeSWITC
     assert.equal((await pbx.finalFor(bye, 3000)).status, 200);
   });
 
-  it('a user calls out through Asterisk: its 183 early media and its 200 (timer required, refresher=uac) reach the device', async () => {
+  it('a user calls out through Asterisk: its reliable 183 is PRACKed, its early media and its 200 (timer required, refresher=uac) reach the device', async () => {
     const pbx = f.lab.pbx;
     const invite = f.alice.request('INVITE', 'sip:+34600111222@127.0.0.1', { sdp: srtpSdp(31100) });
     const final = f.alice.transact(invite, 8000);
     const atPbx = await pbx.waitRequest('INVITE', 5000);
     assert.equal(mLine(atPbx.body.toString()), 'RTP/AVP 0 101', 'plain RTP, the caller\'s codec within the trunk\'s PCMA/PCMU policy, and DTMF');
+    assert.equal(atPbx.headers.getAll('Supported').join(', '), '100rel, timer');
     pbx.respond(atPbx, 100, 'Trying');
-    // Progress() in the dialplan: 183 with SDP, early media from the PBX.
-    pbx.respond(atPbx, 183, 'Session Progress', { sdp: asteriskSdp(30900), headers: [['Supported', '100rel, timer, replaces, norefersub']] });
+    // Progress() in the dialplan: 183 with SDP, early media from the PBX; with 100rel=yes and a
+    // caller that supports it, chan_pjsip sends it reliably (RFC 3262) and waits for the PRACK.
+    pbx.respond(atPbx, 183, 'Session Progress', { sdp: asteriskSdp(30900), headers: [['Require', '100rel'], ['RSeq', '1'], ['Supported', '100rel, timer, replaces, norefersub']] });
+    const prack = await pbx.waitRequest('PRACK', 3000, (r) => r.callId === atPbx.callId);
+    assert.equal(prack.headers.get('RAck'), `1 ${atPbx.cseq.seq} INVITE`);
+    pbx.respond(prack, 200, 'OK');
     const early = await f.alice.waitResponse((r) => r.status === 183, 5000);
     assert.match(early.body.toString(), /RTP\/SAVP/, 'early media towards the device is SRTP');
     pbx.respond(atPbx, 200, 'OK', { sdp: asteriskSdp(30900), headers: [['Session-Expires', '1800;refresher=uac'], ['Require', 'timer'], ['Supported', '100rel, timer, replaces, norefersub']] });

@@ -1,6 +1,6 @@
 /**
- * Reliable provisional responses toward a caller that requires them (RFC 3262 §3, §4, §7;
- * gateway/b2bua/reliable.ts). The lab runs with T1 = 50 ms so that the retransmissions and the
+ * Reliable provisional responses (RFC 3262): toward a caller that requires them (§3, §7;
+ * gateway/b2bua/reliable.ts), and from a callee, which the gateway PRACKs (§4; gateway/b2bua/fork.ts). The lab runs with T1 = 50 ms so that the retransmissions and the
  * 64·T1 give-up happen within a test.
  */
 import assert from 'node:assert/strict';
@@ -37,8 +37,7 @@ describe('B2BUA: reliable provisional responses (RFC 3262)', function () {
 
   it('MUST send each 18x with Require: 100rel and RSeq, retransmit it until the PRACK, and answer the PRACK 200 (§3, §7.1)', async () => {
     const { invite, final, inbound } = await call();
-    assert.match(inbound.headers.get('Supported') ?? '', /timer/);
-    assert.doesNotMatch(inbound.headers.get('Supported') ?? '', /100rel/, 'the gateway never asks a callee for reliable 18x');
+    assert.equal(inbound.headers.getAll('Supported').join(', '), '100rel, timer');
     f.bob.respond(inbound, 180, 'Ringing');
     const first = await f.alice.waitResponseTo(invite, (r) => r.status === 180, 3000);
     assert.equal(first.headers.get('Require'), '100rel');
@@ -133,6 +132,47 @@ describe('B2BUA: reliable provisional responses (RFC 3262)', function () {
     f.alice.send(bye);
     f.bob.respond(await f.bob.waitRequest('BYE', 3000), 200, 'OK');
     assert.equal((await f.alice.finalFor(bye, 3000)).status, 200);
+  });
+
+  it('MUST PRACK a callee\'s reliable 18x once, in its early dialog, and number the dialog\'s later requests after the PRACK (§4)', async () => {
+    const invite = f.alice.request('INVITE', 'sip:bob@127.0.0.1', { sdp: srtpSdp(30000) });
+    const final = f.alice.transact(invite, 10000);
+    const inbound = await f.bob.waitRequest('INVITE', 5000);
+    const reliable: Array<[string, string]> = [['Require', '100rel'], ['RSeq', '7']];
+    const answer = srtpAnswer(inbound.body.toString(), 30200);
+    f.bob.respond(inbound, 183, 'Session Progress', { sdp: answer, headers: reliable });
+    const prackIn = await f.bob.waitRequest('PRACK', 3000, (r) => r.callId === inbound.callId);
+    assert.equal(prackIn.headers.get('RAck'), `7 ${inbound.cseq.seq} INVITE`);
+    assert.ok(prackIn.cseq.seq > inbound.cseq.seq, 'a new CSeq of the early dialog');
+    f.bob.respond(prackIn, 200, 'OK');
+    f.bob.respond(inbound, 183, 'Session Progress', { sdp: answer, headers: reliable }); // a retransmission
+    await f.bob.expectNoRequest('PRACK', 6 * T1);
+    const early = await f.alice.waitResponseTo(invite, (r) => r.status === 183, 3000);
+    assert.ok(early.body.length > 0, 'the early media reach the caller');
+    await assert.rejects(f.alice.waitResponseTo(invite, (r) => r.status === 183, 4 * T1), /no response/, 'the retransmission is not relayed');
+
+    f.bob.respond(inbound, 200, 'OK', { sdp: answer });
+    const ok = await final;
+    const dialog = uacDialog(invite, ok);
+    f.alice.send(f.alice.inDialog('ACK', dialog, invite.cseq.seq));
+    await f.bob.waitRequest('ACK', 3000, (r) => r.callId === inbound.callId);
+    const bye = f.alice.inDialog('BYE', dialog, invite.cseq.seq + 1);
+    f.alice.send(bye);
+    const byeIn = await f.bob.waitRequest('BYE', 3000, (r) => r.callId === inbound.callId);
+    assert.ok(byeIn.cseq.seq > prackIn.cseq.seq, 'the BYE numbered after the PRACK');
+    f.bob.respond(byeIn, 200, 'OK');
+    assert.equal((await f.alice.finalFor(bye, 3000)).status, 200);
+  });
+
+  it('MUST NOT ask a callee for reliable 18x when the caller made no offer (§5: the PRACK would have to answer)', async () => {
+    const invite = f.alice.request('INVITE', 'sip:bob@127.0.0.1');
+    const final = f.alice.transact(invite, 10000);
+    const inbound = await f.bob.waitRequest('INVITE', 5000);
+    assert.equal(inbound.body.length, 0, 'a delayed offer');
+    assert.doesNotMatch(inbound.headers.getAll('Supported').join(', '), /100rel/);
+    f.bob.respond(inbound, 486, 'Busy Here');
+    assert.equal((await final).status, 486);
+    await f.bob.waitRequest('ACK', 3000, (r) => r.callId === inbound.callId);
   });
 
   it('MUST list PRACK in Allow and 100rel in Supported (OPTIONS, RFC 3262 §4)', async () => {
