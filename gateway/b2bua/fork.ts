@@ -20,6 +20,7 @@ import { synthesizeResponse } from '../sip/transaction/transaction';
 import type { Trunk } from '../trunk/types';
 import type { SessionTimerCallbacks } from '../sip/dialog/session-timer';
 import { contactFor, Leg, viaFor, type LegContext } from './leg';
+import { requires100rel } from './reliable';
 import type { LegPath, LegPeer } from './types';
 
 /** What the INVITE says besides what each fork decides (Call-ID, tags, Via, Contact). */
@@ -168,9 +169,8 @@ export class Fork {
    * An ordinary 18x is passed on as it is. False: drop the response.
    */
   private acknowledge(res: SipResponse): boolean {
-    const reliable = res.headers.getAll('Require').some((v) => v.split(',').some((t) => t.trim().toLowerCase() === '100rel'));
     const rseqText = res.headers.get('RSeq');
-    if (!reliable || rseqText === undefined || !/^\d{1,10}$/.test(rseqText.trim())) return true;
+    if (!requires100rel(res) || rseqText === undefined || !/^\d{1,10}$/.test(rseqText.trim())) return true;
     const rseq = Number(rseqText.trim());
     const tag = res.to.params.get('tag');
     if (typeof tag !== 'string' || tag === '' || rseq < 1 || rseq >= 2 ** 31) return true;

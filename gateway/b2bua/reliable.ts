@@ -1,8 +1,8 @@
 /**
  * Reliable provisional responses toward the caller (RFC 3262 §3, the UAS side), for a caller whose
  * INVITE says `Require: 100rel`. A caller that only says `Supported: 100rel` gets ordinary 18x
- * (§3 leaves the choice to the UAS), and the gateway never asks its callees for reliable ones (it
- * does not send `Supported: 100rel`), so PRACK only ever comes from callers.
+ * (§3 leaves the choice to the UAS). The other side, PRACKing a callee's reliable 18x (§4), is the
+ * fork's (fork.ts); docs/DESIGN.md says why the two are not coupled.
  *
  * - Every 18x carries `Require: 100rel` and `RSeq`, starting from a random value below 2**31 and
  *   increasing by one (§3, §7.1).
@@ -36,9 +36,9 @@ interface Outstanding {
   elapsed: number;
 }
 
-/** Whether an INVITE requires reliable provisionals (RFC 3262 §4: `Require: 100rel`). */
-export function requires100rel(invite: SipRequest): boolean {
-  return invite.headers.getAll('Require').some((v) => v.split(',').some((t) => t.trim().toLowerCase() === '100rel'));
+/** Whether an INVITE requires reliable provisionals, or an 18x is one (RFC 3262 §4, §7.1: `Require: 100rel`). */
+export function requires100rel(msg: SipRequest | SipResponse): boolean {
+  return msg.headers.getAll('Require').some((v) => v.split(',').some((t) => t.trim().toLowerCase() === '100rel'));
 }
 
 export class ReliableProvisionals {

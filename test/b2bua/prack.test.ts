@@ -4,7 +4,7 @@
  * 64·T1 give-up happen within a test.
  */
 import assert from 'node:assert/strict';
-import type { SipResponse } from '../../gateway/sip/message/message';
+import type { SipRequest, SipResponse } from '../../gateway/sip/message/message';
 import { waitFor } from './flows';
 import { labWithPair } from './harness';
 import { srtpAnswer, srtpSdp, uacDialog } from './sip-ua';
@@ -27,6 +27,19 @@ describe('B2BUA: reliable provisional responses (RFC 3262)', function () {
     const final = f.alice.transact(invite, 10000);
     const inbound = await f.bob.waitRequest('INVITE', 5000);
     return { invite, final, inbound };
+  }
+
+  /** alice ACKs the 2xx `ok` and hangs up with CSeq `byeSeq`; bob answers the BYE. */
+  async function ackAndHangUp(invite: ReturnType<typeof f.alice.request>, ok: SipResponse, byeSeq: number): Promise<SipRequest> {
+    const dialog = uacDialog(invite, ok);
+    f.alice.send(f.alice.inDialog('ACK', dialog, invite.cseq.seq));
+    await f.bob.waitRequest('ACK', 3000);
+    const bye = f.alice.inDialog('BYE', dialog, byeSeq);
+    f.alice.send(bye);
+    const atBob = await f.bob.waitRequest('BYE', 3000);
+    f.bob.respond(atBob, 200, 'OK');
+    assert.equal((await f.alice.finalFor(bye, 3000)).status, 200);
+    return atBob;
   }
 
   const prack = (invite: ReturnType<typeof f.alice.request>, res: SipResponse, rack: string): ReturnType<typeof f.alice.request> => {
@@ -56,13 +69,7 @@ describe('B2BUA: reliable provisional responses (RFC 3262)', function () {
     f.bob.respond(inbound, 200, 'OK', { sdp: srtpAnswer(inbound.body.toString(), 30200) });
     const ok = await final;
     assert.equal(ok.status, 200);
-    const dialog = uacDialog(invite, ok);
-    f.alice.send(f.alice.inDialog('ACK', dialog, invite.cseq.seq));
-    await f.bob.waitRequest('ACK', 3000);
-    const bye = f.alice.inDialog('BYE', dialog, invite.cseq.seq + 2);
-    f.alice.send(bye);
-    f.bob.respond(await f.bob.waitRequest('BYE', 3000), 200, 'OK');
-    assert.equal((await f.alice.finalFor(bye, 3000)).status, 200);
+    await ackAndHangUp(invite, ok, invite.cseq.seq + 2);
   });
 
   it('MUST hold the 2xx until the reliable 183 that carried SDP is acknowledged, and send the next 18x only after the PRACK (§3)', async () => {
@@ -80,13 +87,7 @@ describe('B2BUA: reliable provisional responses (RFC 3262)', function () {
     assert.equal(Number(ringing.headers.get('RSeq')), rseq + 1, 'the queued 180, next RSeq');
     const ok = await final;
     assert.equal(ok.status, 200, 'the 2xx follows the PRACK');
-    const dialog = uacDialog(invite, ok);
-    f.alice.send(f.alice.inDialog('ACK', dialog, invite.cseq.seq));
-    await f.bob.waitRequest('ACK', 3000);
-    const bye = f.alice.inDialog('BYE', dialog, invite.cseq.seq + 2);
-    f.alice.send(bye);
-    f.bob.respond(await f.bob.waitRequest('BYE', 3000), 200, 'OK');
-    assert.equal((await f.alice.finalFor(bye, 3000)).status, 200);
+    await ackAndHangUp(invite, ok, invite.cseq.seq + 2);
   });
 
   it('MUST answer 481 to a PRACK whose RAck names no outstanding response (§3), and keep retransmitting', async () => {
@@ -125,13 +126,7 @@ describe('B2BUA: reliable provisional responses (RFC 3262)', function () {
     assert.equal(ringing.headers.get('Require'), undefined);
     f.bob.respond(inbound, 200, 'OK', { sdp: srtpAnswer(inbound.body.toString(), 30200) });
     const ok = await final;
-    const dialog = uacDialog(invite, ok);
-    f.alice.send(f.alice.inDialog('ACK', dialog, invite.cseq.seq));
-    await f.bob.waitRequest('ACK', 3000);
-    const bye = f.alice.inDialog('BYE', dialog, invite.cseq.seq + 1);
-    f.alice.send(bye);
-    f.bob.respond(await f.bob.waitRequest('BYE', 3000), 200, 'OK');
-    assert.equal((await f.alice.finalFor(bye, 3000)).status, 200);
+    await ackAndHangUp(invite, ok, invite.cseq.seq + 1);
   });
 
   it('MUST PRACK a callee\'s reliable 18x once, in its early dialog, and number the dialog\'s later requests after the PRACK (§4)', async () => {
@@ -153,15 +148,8 @@ describe('B2BUA: reliable provisional responses (RFC 3262)', function () {
 
     f.bob.respond(inbound, 200, 'OK', { sdp: answer });
     const ok = await final;
-    const dialog = uacDialog(invite, ok);
-    f.alice.send(f.alice.inDialog('ACK', dialog, invite.cseq.seq));
-    await f.bob.waitRequest('ACK', 3000, (r) => r.callId === inbound.callId);
-    const bye = f.alice.inDialog('BYE', dialog, invite.cseq.seq + 1);
-    f.alice.send(bye);
-    const byeIn = await f.bob.waitRequest('BYE', 3000, (r) => r.callId === inbound.callId);
+    const byeIn = await ackAndHangUp(invite, ok, invite.cseq.seq + 1);
     assert.ok(byeIn.cseq.seq > prackIn.cseq.seq, 'the BYE numbered after the PRACK');
-    f.bob.respond(byeIn, 200, 'OK');
-    assert.equal((await f.alice.finalFor(bye, 3000)).status, 200);
   });
 
   it('MUST NOT ask a callee for reliable 18x when the caller made no offer (§5: the PRACK would have to answer)', async () => {
