@@ -23,6 +23,9 @@ import { contactFor, Leg, viaFor, type LegContext } from './leg';
 import { requires100rel } from './reliable';
 import type { LegPath, LegPeer } from './types';
 
+/** Early dialogs one fork keeps PRACKing in (a device or trunk makes one, a forking proxy a few). */
+const MAX_EARLY_DIALOGS = 16;
+
 /** What the INVITE says besides what each fork decides (Call-ID, tags, Via, Contact). */
 export interface InviteSpec {
   readonly requestUri: Uri;
@@ -176,6 +179,8 @@ export class Fork {
     if (typeof tag !== 'string' || tag === '' || rseq < 1 || rseq >= 2 ** 31) return true;
     let early = this.early.get(tag);
     if (early === undefined) {
+      // Each To tag is a dialog of its own (§12.1): a callee that makes up more is not PRACKed.
+      if (this.early.size >= MAX_EARLY_DIALOGS) return false;
       let dialog: Dialog;
       try {
         dialog = Dialog.asUac(this.invite, res, { overTls: this.path.protocol === 'TLS' });

@@ -152,6 +152,22 @@ describe('B2BUA: reliable provisional responses (RFC 3262)', function () {
     assert.ok(byeIn.cseq.seq > prackIn.cseq.seq, 'the BYE numbered after the PRACK');
   });
 
+  it('MUST PRACK in at most 16 early dialogs of one callee (each To tag is a dialog)', async () => {
+    const invite = f.alice.request('INVITE', 'sip:bob@127.0.0.1', { sdp: srtpSdp(30000) });
+    const final = f.alice.transact(invite, 10000);
+    const inbound = await f.bob.waitRequest('INVITE', 5000);
+    for (let i = 0; i < 20; i++) f.bob.respond(inbound, 180, 'Ringing', { toTag: `t${i}`, headers: [['Require', '100rel'], ['RSeq', '1']] });
+    let pracks = 0;
+    while ((await f.bob.waitRequest('PRACK', 10 * T1, (r) => r.callId === inbound.callId).catch(() => undefined)) !== undefined) pracks++;
+    assert.equal(pracks, 16);
+    const cancel = f.alice.request('CANCEL', 'sip:bob@127.0.0.1', { callId: invite.callId, cseq: invite.cseq.seq, from: invite.from, to: invite.to });
+    cancel.via = [invite.via[0]!];
+    f.alice.send(cancel);
+    f.bob.respond(await f.bob.waitRequest('CANCEL', 3000), 200, 'OK');
+    f.bob.respond(inbound, 487, 'Request Terminated', { toTag: 't0' });
+    assert.equal((await final).status, 487);
+  });
+
   it('MUST NOT ask a callee for reliable 18x when the caller made no offer (§5: the PRACK would have to answer)', async () => {
     const invite = f.alice.request('INVITE', 'sip:bob@127.0.0.1');
     const final = f.alice.transact(invite, 10000);
