@@ -2,7 +2,8 @@
  * The reserve of streams bound ahead of need (media.warmStreams, media/engine/stream-opener.ts):
  * an offer takes a bound stream instead of waiting for socket binds, the relay learns its call
  * with 'adopt', the answer's configuration is not waited for, and the reserve never costs a call
- * its ports.
+ * its ports. A relay that is lost, or refuses the configuration sent ahead, ends its calls with
+ * the engine's 'failed' event.
  */
 import assert from 'node:assert/strict';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
@@ -144,5 +145,28 @@ describe('media engine: streams bound ahead of need (media.warmStreams)', () => 
     c.sendRtp(rtpPacket({ seq: 1, payload: Buffer.alloc(160, 9) }));
     const got = await d.waitRtp(1);
     assert.deepEqual(got[0]!.subarray(12), Buffer.alloc(160, 9), 'media through a stream of the new reserve');
+  });
+});
+
+describe('media engine: a relay that refuses a configuration', () => {
+  let engine: EmbeddedMediaEngine | undefined;
+  const open = peerFixture(() => engine);
+
+  it('MUST report the call as failed (configuration-refused), not as a media timeout, and forget it', async () => {
+    const e = (engine = startEngine({ warmStreams: 0 }));
+    const a = await open({ kind: 'rtp' });
+    const b = await open({ kind: 'rtp' });
+    const offer = await e.offer('refused', 'tag-a', a.sdp(), { transport: 'RTP/AVP' });
+    b.learn(offer);
+    // The stream disappears from the relay behind the engine's back (what a relay in trouble does).
+    const internals = e as unknown as { pool: { inThreadHost: { handle(cmd: { op: 'close'; streamIds: number[] }): Promise<unknown> } }; calls: Map<string, { streams: Array<{ id: number } | undefined> }> };
+    await internals.pool.inThreadHost.handle({ op: 'close', streamIds: [internals.calls.get('refused')!.streams[0]!.id] });
+    const failed: MediaFailedEvent[] = [];
+    e.on('failed', (ev) => failed.push(ev));
+    e.on('timeout', () => assert.fail('a refused configuration is a failure, not a media timeout'));
+    await e.answer('refused', 'tag-a', 'tag-b', b.sdp()).catch(() => undefined);
+    await waitFor(() => failed.length === 1, 3000, 'the failed event');
+    assert.deepEqual(failed, [{ callId: 'refused', reason: 'configuration-refused' }]);
+    await waitFor(() => !internals.calls.has('refused'), 3000, 'the call forgotten');
   });
 });
