@@ -121,8 +121,8 @@ export class RelayLeg {
     }
     // RTCP of a transcoded stream is terminated on both legs (rtcp-report.ts); kept across re-INVITEs.
     if (this.transcoder || this.other.transcoder) {
-      this.reporter ??= new RtcpReporter(this.owner.now());
-      this.other.reporter ??= new RtcpReporter(this.owner.now());
+      this.reporter ??= new RtcpReporter(this.owner.now(), this.counters.sequence);
+      this.other.reporter ??= new RtcpReporter(this.owner.now(), this.other.counters.sequence);
     } else {
       this.reporter = this.other.reporter = undefined;
     }
@@ -219,10 +219,10 @@ export class RelayLeg {
     const c = this.counters;
     c.rxPackets++;
     c.rxBytes += msg.length;
-    c.track(source, seq);
+    const verdict = c.track(source, seq);
     this.owner.accepted(now);
     if (this.reporter !== undefined) {
-      this.reporter.reception.packet(source, seq, timestamp(packet), now, clockRate);
+      this.reporter.reception.counted(verdict, timestamp(packet), now, clockRate);
       this.reportIfDue(now);
     }
     if (frames === undefined) return this.other.sendRtp(packet, outPt, headerLength, this, now);

@@ -28,7 +28,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { RTCP_RR, RTCP_SDES, RTCP_SR } from './rtcp';
 import { ssrc as ssrcOf, timestamp, writeUint32 } from './rtp';
-import { SequenceTracker } from './sequence';
+import { SequenceTracker, type SequenceVerdict } from './sequence';
 
 /** RFC 3550 §6.2 Tmin. */
 export const RTCP_REPORT_INTERVAL_MS = 5000;
@@ -44,10 +44,8 @@ export class ReceptionStatistics {
   get ssrc(): number | undefined {
     return this.sequence.ssrc < 0 ? undefined : this.sequence.ssrc;
   }
-  /** Sequence numbers and loss of the source (RFC 3550 §A.1, §A.3). */
-  private readonly sequence = new SequenceTracker();
-  private expectedPrior = 0;
-  private receivedPrior = 0;
+  private expectedPrior: number;
+  private receivedPrior: number;
   /** Interarrival jitter, in ticks of the source's clock (§A.8), and its last arrival/timestamp. */
   private jitter = 0;
   private lastArrival = 0;
@@ -57,16 +55,29 @@ export class ReceptionStatistics {
   private lsr = 0;
   private lsrAt = 0;
 
+  /**
+   * `sequence`: the source's sequence numbers and loss (RFC 3550 §A.1, §A.3). A relay leg passes
+   * its own counters' tracker, which it updates once per packet, and calls counted(); on its own the
+   * statistics keep one and packet() updates it. Reporting starts from what it already counted.
+   */
+  constructor(private readonly sequence: SequenceTracker = new SequenceTracker()) {
+    this.expectedPrior = sequence.expected;
+    this.receivedPrior = sequence.received;
+  }
+
   /** One accepted RTP packet; `clockRate` 0 for packets whose timestamp is not the audio's (events). */
   packet(ssrc: number, seq: number, ts: number, now: number, clockRate: number): void {
+    this.counted(this.sequence.update(ssrc, seq), ts, now, clockRate);
+  }
+
+  /** The same, for a packet the shared tracker has just taken with `verdict`. */
+  counted(verdict: SequenceVerdict, ts: number, now: number, clockRate: number): void {
     this.lastReceivedAt = now;
-    const newSource = ssrc !== this.sequence.ssrc;
-    const verdict = this.sequence.update(ssrc, seq);
     // §A.1: a very large jump is believed on the second packet in sequence only.
     if (verdict === 'probation') return;
-    if (verdict === 'restart') {
+    if (verdict === 'new-source' || verdict === 'restart') {
       this.restart();
-      if (newSource) this.lsr = 0;
+      if (verdict === 'new-source') this.lsr = 0;
     }
     if (clockRate <= 0) return;
     const arrival = (now * clockRate) / 1000;
@@ -115,7 +126,7 @@ export class ReceptionStatistics {
 
 /** The RTCP we send to one leg of a transcoded stream, and what it is made of. */
 export class RtcpReporter {
-  readonly reception = new ReceptionStatistics();
+  readonly reception: ReceptionStatistics;
   /** When the next report is due. */
   nextAt: number;
   /** RFC 7022 §4.2: a random CNAME per stream and leg, 96 bits. */
@@ -130,7 +141,9 @@ export class RtcpReporter {
   private lastReportAt = -Infinity;
   private previousReportAt = -Infinity;
 
-  constructor(now: number) {
+  /** `sequence`: the leg's tracker of the source it reports on (ReceptionStatistics). */
+  constructor(now: number, sequence?: SequenceTracker) {
+    this.reception = new ReceptionStatistics(sequence);
     this.nextAt = now + jittered(RTCP_REPORT_INTERVAL_MS / 2);
   }
 

@@ -1,7 +1,7 @@
 /**
  * RTP sequence-number bookkeeping of one source (RFC 3550 §A.1), and the loss it implies (§A.3):
- * the one implementation behind the relay's per-leg loss counters (stats.ts) and the reception
- * reports of transcoded streams (rtcp-report.ts).
+ * the one implementation behind the relay's per-leg loss counters (stats.ts), whose tracker the
+ * reception reports of a transcoded leg read too (rtcp-report.ts): one update per packet.
  *
  * A jump of more than MAX_DROPOUT ahead, or MAX_MISORDER back, is believed only when the next packet
  * follows it in sequence (§A.1 "bad_seq"): a lone stray packet is not counted and does not reset the
@@ -12,6 +12,8 @@ import { seqDelta } from './rtp';
 /** RFC 3550 §A.1 defaults. */
 export const MAX_DROPOUT = 3000;
 export const MAX_MISORDER = 100;
+
+export type SequenceVerdict = 'new-source' | 'restart' | 'counted' | 'probation';
 
 export class SequenceTracker {
   /** SSRC of the source; -1 before its first packet. */
@@ -27,14 +29,14 @@ export class SequenceTracker {
   private badSeq = -1;
 
   /**
-   * Takes one packet of `ssrc`. Returns 'restart' when it began a new count (a new SSRC, or a jump
-   * confirmed by the packet after it), 'counted' for a packet of the running count, and 'probation'
-   * for a jump not confirmed yet (not counted).
+   * Takes one packet of `ssrc`. Returns 'new-source' or 'restart' when it began a new count (a new
+   * SSRC; a jump of the same one confirmed by the packet after it), 'counted' for a packet of the
+   * running count, and 'probation' for a jump not confirmed yet (not counted).
    */
-  update(ssrc: number, seq: number): 'restart' | 'counted' | 'probation' {
+  update(ssrc: number, seq: number): SequenceVerdict {
     if (ssrc !== this.ssrc) {
       this.restart(ssrc, seq);
-      return 'restart';
+      return 'new-source';
     }
     const delta = seqDelta(seq, this.maxSeq);
     if (delta > MAX_DROPOUT || delta < -MAX_MISORDER) {

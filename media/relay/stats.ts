@@ -3,7 +3,7 @@
  * (the issue's "bad input ... counted per session"), and RTP loss estimated from sequence numbers
  * as RFC 3550 §A.3 does. Counters are plain numbers on a class so the packet path stays monomorphic.
  */
-import { SequenceTracker } from './sequence';
+import { SequenceTracker, type SequenceVerdict } from './sequence';
 
 /** Why a packet was dropped. Every drop is counted under exactly one of these. */
 export const DROP_REASONS = [
@@ -54,7 +54,8 @@ export class LegCounters {
   unloggedDrops = 0;
 
   // RFC 3550 §A.3 loss estimate of the current source; earlier sources are summed in lostBefore.
-  private readonly sequence = new SequenceTracker();
+  /** The current source's sequence numbers; a transcoded leg's reception reports read it too. */
+  readonly sequence = new SequenceTracker();
   private lostBefore = 0;
 
   drop(reason: number): void {
@@ -63,9 +64,11 @@ export class LegCounters {
   }
 
   /** Counts one accepted RTP packet of `ssrc` with sequence number `seq` for the loss estimate. */
-  track(ssrcValue: number, seq: number): void {
+  track(ssrcValue: number, seq: number): SequenceVerdict {
+    const verdict = this.sequence.update(ssrcValue, seq);
     // A restart (new SSRC, or a confirmed jump, RFC 3550 §A.1) keeps what the old count lost.
-    if (this.sequence.update(ssrcValue, seq) === 'restart') this.lostBefore += this.sequence.lostAtRestart;
+    if (verdict === 'new-source' || verdict === 'restart') this.lostBefore += this.sequence.lostAtRestart;
+    return verdict;
   }
 
   get lost(): number {

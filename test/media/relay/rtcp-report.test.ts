@@ -4,6 +4,7 @@ import { isValidRtcp } from '../../../media/relay';
 import { senderReportOf } from '../../../media/relay/rtcp';
 import { RTCP_REPORT_INTERVAL_MS, ReceptionStatistics, RtcpReporter } from '../../../media/relay/rtcp-report';
 import { payloadOctets, rtpHeaderLength } from '../../../media/relay/rtp';
+import { LegCounters } from '../../../media/relay/stats';
 
 function rtp(seq: number, ts: number, ssrc: number, payload = 160): Buffer {
   const p = Buffer.alloc(12 + payload);
@@ -42,6 +43,21 @@ describe('RTCP reports of a transcoded stream', () => {
       assert.equal(block(s, 0).highest, 100, 'a stray packet is not a restart');
       s.packet(7, 20001, 0, 0, 0);
       assert.equal(block(s, 0).highest, 20001);
+    });
+  });
+
+  describe('a leg\'s own tracker (one sequence update per packet)', () => {
+    it('MUST report from the tracker it shares with the leg\'s counters, the first interval from when it started', () => {
+      const counters = new LegCounters();
+      for (let seq = 0; seq < 10; seq += 2) counters.track(7, seq); // 1, 3, 5, 7 lost before reports began
+      const s = new ReceptionStatistics(counters.sequence);
+      for (const seq of [10, 12, 13]) s.counted(counters.track(7, seq), 0, 0, 0); // 9 and 11 lost
+      const b = block(s, 0);
+      assert.equal(b.ssrc, 7);
+      assert.equal(b.lost, 6, 'cumulative, as the leg counted it');
+      assert.equal(b.highest, 13);
+      assert.equal(b.fraction, Math.floor((2 * 256) / 5), 'the interval: 9..13 expected, 9 and 11 lost');
+      assert.equal(counters.lost, 6);
     });
   });
 
