@@ -8,7 +8,7 @@
  * - `sampleRate` is the rate of the PCM at the decode()/encode() boundary. The PCM is always
  *   mono, 16-bit signed, native byte order (an Int16Array).
  */
-import { CodecConfigError, CodecPayloadError } from './errors';
+import { CodecClosedError, CodecConfigError, CodecPayloadError } from './errors';
 
 /** Codecs that can be created by {@link createCodec} (see media/codecs/index.ts). */
 export type CodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
@@ -81,6 +81,63 @@ export const MAX_PACKET_MS = 120;
 export function toInt16(v: number): number {
   const r = Math.round(v);
   return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
+}
+
+/**
+ * What the waveform codecs (G.711, G.722) share: no concealment of their own, so a lost packet is
+ * played as silence as long as the last one (cf. G.711 Appendix I, G.722 Appendix IV, neither
+ * implemented), a payload length check, and the closed state. Subclasses only code.
+ */
+export abstract class WaveformCodec implements AudioCodec {
+  abstract readonly name: CodecName;
+  abstract readonly clockRate: number;
+  abstract readonly sampleRate: number;
+  readonly channels = 1;
+  /** PCM samples of the last decoded packet (20 ms before the first). */
+  private lastSamples: number;
+  private closed = false;
+
+  /** `maxPayload`: the longest payload accepted, in octets. */
+  protected constructor(
+    firstSamples: number,
+    private readonly maxPayload: number,
+  ) {
+    this.lastSamples = firstSamples;
+  }
+
+  abstract frameSamples(ptimeMs: number): number;
+  abstract timestampIncrement(ptimeMs: number): number;
+
+  decode(payload: Uint8Array): Int16Array {
+    this.check();
+    checkPayloadLength(this.name, payload.length, this.maxPayload);
+    const pcm = this.decodePayload(payload);
+    this.lastSamples = pcm.length;
+    return pcm;
+  }
+
+  decodeLost(): Int16Array {
+    this.check();
+    return new Int16Array(this.lastSamples);
+  }
+
+  encode(pcm: Int16Array): Buffer {
+    this.check();
+    return this.encodePcm(pcm);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** A payload of a length already checked → PCM. */
+  protected abstract decodePayload(payload: Uint8Array): Int16Array;
+  /** PCM → a payload; throws CodecPcmError on a length the codec does not take. */
+  protected abstract encodePcm(pcm: Int16Array): Buffer;
+
+  private check(): void {
+    if (this.closed) throw new CodecClosedError(this.name);
+  }
 }
 
 /** Refuses an empty RTP payload, or one longer than `max` octets (CodecPayloadError). */

@@ -10,8 +10,8 @@
  * Encoding is one 64 K-entry table per law indexed by the 16-bit sample (128 KB in all, one
  * memory access per sample); decoding is one 256-entry table per law.
  */
-import { CodecClosedError, CodecConfigError, CodecPcmError } from './errors';
-import { checkPayloadLength, checkPtime, MAX_PACKET_MS, type AudioCodec } from './codec';
+import { CodecConfigError, CodecPcmError } from './errors';
+import { checkPtime, MAX_PACKET_MS, WaveformCodec } from './codec';
 
 /** ITU-T G.191 ulaw_compress for one 16-bit sample (14-bit left-justified input). */
 export function ulawCompress(sample: number): number {
@@ -84,16 +84,14 @@ export const ALAW_DECODE: Readonly<Int16Array> = decodeTable(alawExpand);
 const MAX_PAYLOAD = (8000 * MAX_PACKET_MS) / 1000;
 
 /** PCMU (payload type 0) or PCMA (payload type 8): 8 kHz, one octet per sample (RFC 3551 §4.5.14). */
-export class G711Codec implements AudioCodec {
+export class G711Codec extends WaveformCodec {
   readonly clockRate = 8000;
   readonly sampleRate = 8000;
-  readonly channels = 1;
   private readonly enc: Readonly<Uint8Array>;
   private readonly dec: Readonly<Int16Array>;
-  private lastSamples = 160;
-  private closed = false;
 
   constructor(readonly name: 'PCMU' | 'PCMA') {
+    super(160, MAX_PAYLOAD);
     if (name !== 'PCMU' && name !== 'PCMA') throw new CodecConfigError(`not a G.711 law: ${String(name)}`);
     this.enc = name === 'PCMU' ? ULAW_ENCODE : ALAW_ENCODE;
     this.dec = name === 'PCMU' ? ULAW_DECODE : ALAW_DECODE;
@@ -108,38 +106,20 @@ export class G711Codec implements AudioCodec {
     return this.frameSamples(ptimeMs);
   }
 
-  decode(payload: Uint8Array): Int16Array {
-    this.check();
+  protected decodePayload(payload: Uint8Array): Int16Array {
     const n = payload.length;
-    checkPayloadLength(this.name, n, MAX_PAYLOAD);
     const pcm = new Int16Array(n);
     const dec = this.dec;
     for (let i = 0; i < n; i++) pcm[i] = dec[payload[i]];
-    this.lastSamples = n;
     return pcm;
   }
 
-  /** Silence as long as the last packet: G.711 has no concealment of its own (cf. G.711 App. I). */
-  decodeLost(): Int16Array {
-    this.check();
-    return new Int16Array(this.lastSamples);
-  }
-
-  encode(pcm: Int16Array): Buffer {
-    this.check();
+  protected encodePcm(pcm: Int16Array): Buffer {
     const n = pcm.length;
     if (n === 0 || n > MAX_PAYLOAD) throw new CodecPcmError(this.name, n, `not 1–${MAX_PAYLOAD} samples`);
     const out = Buffer.allocUnsafe(n);
     const enc = this.enc;
     for (let i = 0; i < n; i++) out[i] = enc[pcm[i] & 0xffff];
     return out;
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  private check(): void {
-    if (this.closed) throw new CodecClosedError(this.name);
   }
 }

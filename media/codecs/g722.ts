@@ -18,8 +18,8 @@
  * Band signals are carried at 15 bits: the 16-bit PCM enters the analysis QMF with a 2^-14 scale
  * and leaves the synthesis QMF with 2^-11, which keeps the codec at unity gain.
  */
-import { checkPayloadLength, checkPtime, MAX_PACKET_MS, type AudioCodec } from './codec';
-import { CodecClosedError, CodecPcmError } from './errors';
+import { checkPtime, MAX_PACKET_MS, WaveformCodec } from './codec';
+import { CodecPcmError } from './errors';
 
 /** QMF coefficients h0…h23 (Table 11/G.722): symmetric, h(i) = h(23 − i). */
 const QMF_HALF = [3, -11, -11, 53, 12, -156, 32, 362, -210, -805, 951, 3876];
@@ -260,16 +260,16 @@ export class G722Decoder {
 }
 
 /** G.722 at 64 kbit/s (mode 1): 16 kHz mono PCM, RTP clock 8000 (RFC 3551 §4.5.2), payload type 9. */
-export class G722Codec implements AudioCodec {
+export class G722Codec extends WaveformCodec {
   readonly name = 'G722';
   readonly clockRate = 8000;
   readonly sampleRate = 16000;
-  readonly channels = 1;
   private readonly encoder = new G722Encoder();
   private readonly decoder = new G722Decoder();
-  /** PCM samples of the last decoded packet (20 ms before the first). */
-  private lastSamples = 320;
-  private closed = false;
+
+  constructor() {
+    super(320, MAX_PAYLOAD);
+  }
 
   frameSamples(ptimeMs: number): number {
     checkPtime(ptimeMs);
@@ -282,24 +282,13 @@ export class G722Codec implements AudioCodec {
   }
 
   /** Every octet value is a valid codeword in mode 1, so only the length can be wrong. */
-  decode(payload: Uint8Array): Int16Array {
-    this.check();
-    const n = payload.length;
-    checkPayloadLength(this.name, n, MAX_PAYLOAD);
-    const pcm = new Int16Array(2 * n);
+  protected decodePayload(payload: Uint8Array): Int16Array {
+    const pcm = new Int16Array(2 * payload.length);
     this.decoder.decode(payload, pcm);
-    this.lastSamples = pcm.length;
     return pcm;
   }
 
-  /** Silence as long as the last packet: G.722 itself has no concealment (its Appendix IV is not implemented). */
-  decodeLost(): Int16Array {
-    this.check();
-    return new Int16Array(this.lastSamples);
-  }
-
-  encode(pcm: Int16Array): Buffer {
-    this.check();
+  protected encodePcm(pcm: Int16Array): Buffer {
     const n = pcm.length;
     if (n === 0 || n % 2 !== 0 || n > 2 * MAX_PAYLOAD) {
       throw new CodecPcmError(this.name, n, `not an even count of 2–${2 * MAX_PAYLOAD} samples`);
@@ -307,13 +296,5 @@ export class G722Codec implements AudioCodec {
     const out = Buffer.allocUnsafe(n / 2);
     this.encoder.encode(pcm, out);
     return out;
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  private check(): void {
-    if (this.closed) throw new CodecClosedError(this.name);
   }
 }
