@@ -136,8 +136,7 @@ static napi_value protect_rtp(napi_env env, napi_callback_info info) {
   if (s == NULL) return NULL;
   const size_t length = a.in.length, m = s->head.mki_length, header = a.header, tag = a.tag;
   if (header > length) return cg_throw_range(env, "headerLength past the end of the packet"), NULL;
-  if (a.out.length != length + m + tag) return cg_throw_range(env, "out must be packet + MKI + tag octets"), NULL;
-  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
+  if (!cg_check_out(env, &a, length + m + tag, "out must be packet + MKI + tag octets")) return NULL;
   uint8_t iv[BLOCK], mac[SHA_DIGEST_LENGTH];
   cg_copy(a.out.data, a.in.data, header);
   counter_block(s, (uint32_t)a.ssrc, a.index, iv);
@@ -156,8 +155,7 @@ static napi_value unprotect_rtp(napi_env env, napi_callback_info info) {
   const size_t length = a.in.length, m = s->head.mki_length, header = a.header, tag = a.tag;
   if (length < header + m + tag) return cg_throw_range(env, "packet shorter than header + MKI + tag"), NULL;
   const size_t end = length - m - tag;
-  if (a.out.length != end) return cg_throw_range(env, "out must be packet - MKI - tag octets"), NULL;
-  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
+  if (!cg_check_out(env, &a, end, "out must be packet - MKI - tag octets")) return NULL;
   uint8_t mac[SHA_DIGEST_LENGTH], iv[BLOCK];
   hmac(s, a.in.data, end, true, (uint32_t)(a.index >> 16), mac);
   const bool authentic = CRYPTO_memcmp(mac, a.in.data + length - tag, tag) == 0;
@@ -176,8 +174,7 @@ static napi_value protect_rtcp(napi_env env, napi_callback_info info) {
   if (s == NULL) return NULL;
   const size_t length = a.in.length, m = s->head.mki_length, tag = a.tag;
   if (length < CG_RTCP_HEADER) return cg_throw_range(env, "RTCP packet shorter than 8 octets"), NULL;
-  if (a.out.length != length + 4 + m + tag) return cg_throw_range(env, "out must be packet + 4 + MKI + tag octets"), NULL;
-  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
+  if (!cg_check_out(env, &a, length + 4 + m + tag, "out must be packet + 4 + MKI + tag octets")) return NULL;
   uint8_t iv[BLOCK], mac[SHA_DIGEST_LENGTH];
   if (a.encrypted) {
     memcpy(a.out.data, a.in.data, CG_RTCP_HEADER);
@@ -201,8 +198,7 @@ static napi_value unprotect_rtcp(napi_env env, napi_callback_info info) {
   const size_t length = a.in.length, m = s->head.mki_length, tag = a.tag;
   if (length < CG_RTCP_HEADER + 4 + m + tag) return cg_throw_range(env, "packet shorter than header + E|index + MKI + tag"), NULL;
   const size_t auth_end = length - m - tag;
-  if (a.out.length != auth_end - 4) return cg_throw_range(env, "out must be packet - 4 - MKI - tag octets"), NULL;
-  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
+  if (!cg_check_out(env, &a, auth_end - 4, "out must be packet - 4 - MKI - tag octets")) return NULL;
   uint8_t mac[SHA_DIGEST_LENGTH], iv[BLOCK];
   hmac(s, a.in.data, auth_end, false, 0, mac);
   const bool authentic = CRYPTO_memcmp(mac, a.in.data + length - tag, tag) == 0;

@@ -50,11 +50,17 @@ bool cg_bool_arg(napi_env env, napi_value value, const char* what, bool* out) {
   return true;
 }
 
-bool cg_disjoint(napi_env env, const cg_bytes* a, const cg_bytes* b) {
+/* RangeError unless the two views are disjoint. */
+static bool cg_disjoint(napi_env env, const cg_bytes* a, const cg_bytes* b) {
   if (a->length == 0 || b->length == 0) return true;
   uintptr_t a0 = (uintptr_t)a->data, b0 = (uintptr_t)b->data;
   if (a0 < b0 + b->length && b0 < a0 + a->length) return cg_throw_range(env, "input and output buffers overlap");
   return true;
+}
+
+bool cg_check_out(napi_env env, const cg_packet_args* a, size_t length, const char* message) {
+  if (a->out.length != length) return cg_throw_range(env, message);
+  return cg_disjoint(env, &a->in, &a->out);
 }
 
 bool cg_constructor_args(napi_env env, napi_callback_info info, size_t argc, napi_value* argv, napi_value* self) {

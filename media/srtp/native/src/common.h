@@ -89,8 +89,6 @@ bool cg_bytes_arg(napi_env env, napi_value value, const char* what, cg_bytes* ou
 /* An integer in [0, max], or a TypeError (not a number) / RangeError (fraction, NaN, out of range). */
 bool cg_uint_arg(napi_env env, napi_value value, const char* what, double max, uint64_t* out);
 bool cg_bool_arg(napi_env env, napi_value value, const char* what, bool* out);
-/* RangeError unless the two views are disjoint (OpenSSL refuses partial overlap; memcpy forbids it). */
-bool cg_disjoint(napi_env env, const cg_bytes* a, const cg_bytes* b);
 
 /* Reads the constructor's arguments; TypeError when called without `new` or with too few arguments. */
 bool cg_constructor_args(napi_env env, napi_callback_info info, size_t argc, napi_value* argv, napi_value* self);
@@ -119,6 +117,11 @@ typedef struct {
 void* cg_rtp_args(napi_env env, napi_callback_info info, cg_kind kind, cg_tag_arg tag_arg, cg_packet_args* a);
 /* (packet, out, ssrc, index, E[, tagLength]), as cg_rtp_args; `flag_what` is the E flag's TypeError message. */
 void* cg_rtcp_args(napi_env env, napi_callback_info info, cg_kind kind, const char* flag_what, cg_tag_arg tag_arg, cg_packet_args* a);
+/*
+ * RangeError (message) unless out is exactly `length` octets; RangeError unless it does not overlap
+ * the packet (OpenSSL refuses partial overlap; memcpy forbids it).
+ */
+bool cg_check_out(napi_env env, const cg_packet_args* a, size_t length, const char* message);
 
 /* memcpy that accepts the (NULL, 0) view of an empty or detached buffer. */
 static inline void cg_copy(uint8_t* to, const uint8_t* from, size_t length) {

@@ -119,8 +119,7 @@ static napi_value protect_rtp(napi_env env, napi_callback_info info) {
   if (s == NULL) return NULL;
   const size_t length = a.in.length, m = s->head.mki_length, header = a.header;
   if (header > length) return cg_throw_range(env, "headerLength past the end of the packet"), NULL;
-  if (a.out.length != length + TAG_LENGTH + m) return cg_throw_range(env, "out must be packet + tag + MKI octets"), NULL;
-  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
+  if (!cg_check_out(env, &a, length + TAG_LENGTH + m, "out must be packet + tag + MKI octets")) return NULL;
   uint8_t iv[IV_LENGTH];
   gcm_iv(s, (uint32_t)a.ssrc, a.index, iv);
   cg_copy(a.out.data, a.in.data, header);
@@ -137,8 +136,7 @@ static napi_value unprotect_rtp(napi_env env, napi_callback_info info) {
   const size_t length = a.in.length, m = s->head.mki_length, header = a.header;
   if (length < header + TAG_LENGTH + m) return cg_throw_range(env, "packet shorter than header + tag + MKI"), NULL;
   const size_t end = length - m - TAG_LENGTH;
-  if (a.out.length != end) return cg_throw_range(env, "out must be packet - tag - MKI octets"), NULL;
-  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
+  if (!cg_check_out(env, &a, end, "out must be packet - tag - MKI octets")) return NULL;
   uint8_t iv[IV_LENGTH];
   bool authentic = false;
   gcm_iv(s, (uint32_t)a.ssrc, a.index, iv);
@@ -154,8 +152,7 @@ static napi_value protect_rtcp(napi_env env, napi_callback_info info) {
   if (s == NULL) return NULL;
   const size_t length = a.in.length, m = s->head.mki_length;
   if (length < CG_RTCP_HEADER) return cg_throw_range(env, "RTCP packet shorter than 8 octets"), NULL;
-  if (a.out.length != length + TAG_LENGTH + 4 + m) return cg_throw_range(env, "out must be packet + tag + 4 + MKI octets"), NULL;
-  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
+  if (!cg_check_out(env, &a, length + TAG_LENGTH + 4 + m, "out must be packet + tag + 4 + MKI octets")) return NULL;
   uint8_t iv[IV_LENGTH], word[4];
   cg_put_be32(word, (a.encrypted ? 0x80000000u : 0) | (uint32_t)a.index);
   gcm_iv(s, (uint32_t)a.ssrc, a.index, iv);
@@ -175,8 +172,7 @@ static napi_value unprotect_rtcp(napi_env env, napi_callback_info info) {
   const size_t length = a.in.length, m = s->head.mki_length;
   if (length < CG_RTCP_HEADER + TAG_LENGTH + 4 + m) return cg_throw_range(env, "packet shorter than header + tag + E|index + MKI"), NULL;
   const size_t word_at = length - m - 4, tag_at = word_at - TAG_LENGTH;
-  if (a.out.length != tag_at) return cg_throw_range(env, "out must be packet - tag - 4 - MKI octets"), NULL;
-  if (!cg_disjoint(env, &a.in, &a.out)) return NULL;
+  if (!cg_check_out(env, &a, tag_at, "out must be packet - tag - 4 - MKI octets")) return NULL;
   uint8_t iv[IV_LENGTH];
   bool authentic = false;
   gcm_iv(s, (uint32_t)a.ssrc, a.index, iv);
