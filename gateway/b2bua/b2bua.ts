@@ -35,6 +35,7 @@ import { handleInDialog } from './in-dialog';
 import type { Leg } from './leg';
 import { callIdOfMedia } from './transfer-media';
 import { CallLimiter, type CallSlot } from './limits';
+import { hasSdp } from './media';
 import { checkCallsSettings, type B2buaStats, type CallEnd, type CallInfo, type CallsSettings, type LegPath, type LegPeer } from './types';
 
 export interface B2buaOptions {
@@ -263,7 +264,7 @@ export class B2bua extends EventEmitter<B2buaEvents> {
       req, caller, callerUser, callerName, domain: this.o.domain,
       // 100rel only with an offer: a reliable 18x would then carry the answer, never an offer the
       // PRACK would have to answer (RFC 3262 §5) before the caller has.
-      headers: [...this.commonHeaders(req.body.length > 0), ...this.ctx.headerPolicy.pass(req.headers, caller.kind === 'trunk')],
+      headers: [...this.commonHeaders(hasSdp(req)), ...this.ctx.headerPolicy.pass(req.headers, caller.kind === 'trunk')],
     };
     if (decision.kind === 'user') return call.connectUser(decision.bindings, userTemplate(input, decision.user.name));
     const trunks = this.o.trunks;

@@ -23,9 +23,14 @@ import type { MediaProfile } from './types';
 
 /** The body of a message when it is SDP. */
 export function sdpOf(m: SipRequest | SipResponse): string | undefined {
-  if (m.body.length === 0) return undefined;
+  return hasSdp(m) ? m.body.toString('utf8') : undefined;
+}
+
+/** Whether the message carries an SDP body (an offer or an answer), without decoding it. */
+export function hasSdp(m: SipRequest | SipResponse): boolean {
+  if (m.body.length === 0) return false;
   const ct = m.headers.get('Content-Type');
-  return ct !== undefined && mediaType(ct) === 'application/sdp' ? m.body.toString('utf8') : undefined;
+  return ct !== undefined && mediaType(ct) === 'application/sdp';
 }
 
 /** The SDP describes end-to-end keyed media: DTLS-SRTP (RFC 5763) or ZRTP (RFC 6189) without SDES. */
