@@ -41,12 +41,12 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** `workers`: media.workers (0 = the default, one per core minus one). */
-export async function ciphergateBackend(workers = 0): Promise<Backend & { engine: EmbeddedMediaEngine }> {
+/** `workers`: media.workers (0 = the default, one per core minus one); `kernelForwarding`: media.kernelForwarding. */
+export async function ciphergateBackend(workers = 0, kernelForwarding: 'auto' | 'off' = 'off'): Promise<Backend & { engine: EmbeddedMediaEngine }> {
   const engine = new EmbeddedMediaEngine({
     media: {
       portMin: 30000, portMax: 49999, address: '127.0.0.1', advertisedAddress: null, inactivitySec: 3600,
-      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000,
+      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000, kernelForwarding,
     },
   });
   return {
@@ -64,7 +64,16 @@ export async function ciphergateBackend(workers = 0): Promise<Backend & { engine
   };
 }
 
-async function rtpengineBackend(): Promise<Backend> {
+/** An end-to-end offer as plain RTP: what rtpengine relays without DTLS or SRTP work of its own. */
+function asPlainRtp(sdp: string): string {
+  return sdp.replace('UDP/TLS/RTP/SAVPF', 'RTP/AVP').split('\r\n').filter((l) => !l.startsWith('a=fingerprint') && !l.startsWith('a=setup')).join('\r\n');
+}
+
+/**
+ * rtpengine in user space. `opaqueAsPlain`: pass-through offers are given to it as plain RTP, so it
+ * relays the packets untouched (with their DTLS attributes it would terminate DTLS itself).
+ */
+export async function rtpengineBackend(opaqueAsPlain = false): Promise<Backend> {
   const s = dgram.createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
   const port = s.address().port;
@@ -73,8 +82,11 @@ async function rtpengineBackend(): Promise<Backend> {
   return {
     name: 'rtpengine',
     cpuMicros: () => ng.cpuMicros(),
-    offer: (callId, sdp, transport) => ng.offer(callId, 'a', sdp, transport === 'pass-through' ? 'UDP/TLS/RTP/SAVPF' : transport),
-    answer: (callId, sdp) => ng.answer(callId, 'a', 'b', sdp),
+    offer: (callId, sdp, transport) => {
+      if (transport !== 'pass-through') return ng.offer(callId, 'a', sdp, transport);
+      return opaqueAsPlain ? ng.offer(callId, 'a', asPlainRtp(sdp), 'RTP/AVP') : ng.offer(callId, 'a', sdp, 'UDP/TLS/RTP/SAVPF');
+    },
+    answer: (callId, sdp) => ng.answer(callId, 'a', 'b', opaqueAsPlain ? asPlainRtp(sdp) : sdp),
     delete: (callId) => ng.delete(callId),
     close: () => ng.close(),
   };
@@ -281,7 +293,7 @@ export async function run(args: string[] = []): Promise<BenchResult> {
       result.rtpengine = 'not installed (apt-get install -y rtpengine-daemon)';
     } else {
       console.error('media-bridge: rtpengine userspace (--table=-1)');
-      Object.assign(result, figures('rtpengine', await searchCapacity(rtpengineBackend, gen, 'srtp', LEVELS)));
+      Object.assign(result, figures('rtpengine', await searchCapacity(() => rtpengineBackend(), gen, 'srtp', LEVELS)));
       const r = Number(result.rtpengine_zero_loss_calls);
       result.capacity_ratio_ciphergate_to_rtpengine = r > 0 ? Math.round((Number(result.ciphergate_zero_loss_calls) / r) * 100) / 100 : -1;
       const cr = Number(result.rtpengine_cpu_us_per_call_second);

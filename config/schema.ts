@@ -139,6 +139,8 @@ export interface MediaDocument {
   maxPacketsPerSec: number;
   /** Streams each relay keeps bound ahead of need, so an offer does not wait for socket binds. */
   warmStreams: number;
+  /** Relay latched pass-through legs in the kernel when the host allows it ('auto'), or never. */
+  kernelForwarding: 'auto' | 'off';
 }
 
 export interface LogDocument {
@@ -385,7 +387,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
       type: 'object',
       additionalProperties: false,
       required: ['portMin', 'portMax', 'address', 'inactivitySec', 'workers', 'inThread', 'allowDirectMedia',
-        'maxPacketsPerSec', 'warmStreams'],
+        'maxPacketsPerSec', 'warmStreams', 'kernelForwarding'],
       properties: {
         // Below 1024 needs privileges and collides with well-known services.
         portMin: { type: 'integer', minimum: 1024, maximum: 65535 },
@@ -400,6 +402,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
         maxPacketsPerSec: { type: 'integer', minimum: 50, maximum: 1_000_000 },
         // Each holds two port pairs; filled only while the range has room to spare.
         warmStreams: { type: 'integer', minimum: 0, maximum: 1024 },
+        kernelForwarding: { type: 'string', enum: ['auto', 'off'] },
       },
     },
     log: {

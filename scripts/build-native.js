@@ -2,10 +2,12 @@
 /* global require, process, console, __dirname */
 /* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS script: it runs before tsc */
 /**
- * Builds the optional SRTP addon (media/srtp/native) with the node-gyp that npm bundles, against
- * the headers of the running node (--nodedir: never a download), and only when the .node file is
- * missing or older than its sources. It never fails the build: on any fault it prints one warning
- * line naming it and exits 0, and SRTP runs on the TypeScript transforms instead.
+ * Builds the optional native addons with the node-gyp that npm bundles, against the headers of the
+ * running node (--nodedir: never a download), each only when its .node file is missing or older
+ * than its sources: the SRTP addon (media/srtp/native) and the in-kernel media forwarder's bpf(2)
+ * wrappers (media/relay/kernel/native). It never fails the build: on any fault it prints one
+ * warning line naming it and exits 0, and the gateway runs without that addon (SRTP on the
+ * TypeScript transforms; media relayed in user space only).
  * Part of `npm run build`; plain Node JS so it runs before or without tsc.
  */
 'use strict';
@@ -15,17 +17,19 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..');
-const ADDON_DIR = path.join(ROOT, 'media', 'srtp', 'native');
-const TARGET = path.join(ADDON_DIR, 'build', 'Release', 'ciphergate_srtp.node');
+const ADDONS = [
+  { dir: path.join(ROOT, 'media', 'srtp', 'native'), name: 'ciphergate_srtp', without: 'SRTP uses the TypeScript transforms' },
+  { dir: path.join(ROOT, 'media', 'relay', 'kernel', 'native'), name: 'ciphergate_kfwd', without: 'media is relayed in user space only' },
+];
 /** A cold build takes about 2 s here; this only stops a hung compiler. */
 const BUILD_TIMEOUT_MS = 5 * 60 * 1000;
 
 class Fault extends Error {}
 
 /** Newest modification time of binding.gyp and src/*. */
-function newestSource() {
-  const files = [path.join(ADDON_DIR, 'binding.gyp')];
-  for (const name of fs.readdirSync(path.join(ADDON_DIR, 'src'))) files.push(path.join(ADDON_DIR, 'src', name));
+function newestSource(dir) {
+  const files = [path.join(dir, 'binding.gyp')];
+  for (const name of fs.readdirSync(path.join(dir, 'src'))) files.push(path.join(dir, 'src', name));
   return Math.max(...files.map((f) => fs.statSync(f).mtimeMs));
 }
 
@@ -70,13 +74,13 @@ function faultLine(output) {
   return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 
-function build() {
-  if (isFile(TARGET) && fs.statSync(TARGET).mtimeMs >= newestSource()) return null; // up to date
+function build(dir, target) {
+  if (isFile(target) && fs.statSync(target).mtimeMs >= newestSource(dir)) return null; // up to date
   const gyp = findNodeGyp();
   const nodedir = findNodeDir();
   const started = Date.now();
   const run = spawnSync(process.execPath, [gyp, 'rebuild', '--release', `--nodedir=${nodedir}`], {
-    cwd: ADDON_DIR,
+    cwd: dir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: BUILD_TIMEOUT_MS,
@@ -84,23 +88,26 @@ function build() {
   });
   if (run.error) throw new Fault(`node-gyp did not run: ${run.error.message}`);
   if (run.status !== 0) throw new Fault(`node-gyp rebuild failed (${run.signal || `exit ${run.status}`}): ${faultLine(`${run.stdout}\n${run.stderr}`)}`);
-  if (!isFile(TARGET)) throw new Fault(`node-gyp succeeded but ${path.relative(ROOT, TARGET)} is missing`);
+  if (!isFile(target)) throw new Fault(`node-gyp succeeded but ${path.relative(ROOT, target)} is missing`);
   // A quick load check, so a broken addon is reported here rather than found by the loader.
   const addon = { exports: {} };
   try {
-    process.dlopen(addon, TARGET);
+    process.dlopen(addon, target);
   } catch (err) {
     throw new Fault(`the built addon does not load: ${err.message}`);
   }
   return Date.now() - started;
 }
 
-try {
-  const ms = build();
-  if (ms !== null) console.log(`build-native: built ${path.relative(ROOT, TARGET)} in ${(ms / 1000).toFixed(1)} s`);
-} catch (err) {
-  const fault = err instanceof Fault ? err.message : `unexpected error: ${err && err.message ? err.message : String(err)}`;
-  fs.rmSync(TARGET, { force: true }); // a stale addon must not outlive the sources it was built from
-  console.warn(`build-native: warning: SRTP addon not built (${fault}); SRTP uses the TypeScript transforms`);
+for (const addon of ADDONS) {
+  const target = path.join(addon.dir, 'build', 'Release', `${addon.name}.node`);
+  try {
+    const ms = build(addon.dir, target);
+    if (ms !== null) console.log(`build-native: built ${path.relative(ROOT, target)} in ${(ms / 1000).toFixed(1)} s`);
+  } catch (err) {
+    const fault = err instanceof Fault ? err.message : `unexpected error: ${err && err.message ? err.message : String(err)}`;
+    fs.rmSync(target, { force: true }); // a stale addon must not outlive the sources it was built from
+    console.warn(`build-native: warning: ${addon.name} addon not built (${fault}); ${addon.without}`);
+  }
 }
 process.exitCode = 0;

@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../gateway/log/logger';
-import { defaultKeyRing, type SdesKeyRing } from '../sdp';
+import { KernelForwarder } from '../relay/kernel/forwarder';
+import { defaultKeyRing, isUnspecifiedAddress, type SdesKeyRing } from '../sdp';
 import { PortAllocator } from '../relay/ports';
 import { RelayPool } from '../relay/pool';
 import type { RelayEvent, StreamStatsWire } from '../relay/protocol';
@@ -42,6 +43,8 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly ctx: EngineContext;
   private readonly log: Logger | undefined;
+  /** In-kernel forwarding of pass-through legs (media.kernelForwarding), when the host allows it. */
+  readonly kernelForwarder: KernelForwarder | undefined;
   private closed = false;
 
   constructor(options: EmbeddedMediaEngineOptions) {
@@ -49,12 +52,14 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
     this.settings = resolveMediaSettings(options.media, options.cpus);
     this.log = options.logger;
     this.ports = new PortAllocator(this.settings.portMin, this.settings.portMax);
+    this.kernelForwarder = this.openKernelForwarder();
     this.pool = new RelayPool({
       threads: this.settings.threads,
       settings: {
         inactivityMs: this.settings.inactivityMs,
         maxPacketsPerSec: this.settings.maxPacketsPerSec,
         sweepIntervalMs: options.sweepIntervalMs ?? 1000,
+        kernel: this.kernelForwarder?.wire,
       },
       now: options.now,
       onEvent: (e) => this.onRelayEvent(e),
@@ -168,6 +173,22 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
     for (const call of this.calls.values()) call.wipeKeys();
     this.calls.clear();
     await this.pool.close();
+    this.kernelForwarder?.close();
+  }
+
+  private openKernelForwarder(): KernelForwarder | undefined {
+    if (this.settings.kernelForwarding === 'off') return undefined;
+    // With a wildcard bind, packets come to the address the SDP gives: rules are written for that one.
+    const s = this.settings;
+    const address = isUnspecifiedAddress(s.bindAddress) ? s.advertisedAddress : s.bindAddress;
+    const portPairs = Math.floor((s.portMax - s.portMin + 1) / 2);
+    const f = KernelForwarder.open(address, 2 * portPairs);
+    if (typeof f === 'string') {
+      this.log?.info('media: in-kernel forwarding unavailable, relaying in user space', { reason: f });
+      return undefined;
+    }
+    this.log?.info('media: in-kernel forwarding of pass-through legs', { interface: f.interfaceName, address });
+    return f;
   }
 
   override on<E extends keyof MediaEngineEvents>(event: E, listener: MediaEngineEvents[E]): this {

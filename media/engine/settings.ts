@@ -20,6 +20,8 @@ export interface MediaSettings {
   readonly maxPacketsPerSec: number;
   /** Streams each relay keeps bound ahead of need; default 0 (bind on demand). */
   readonly warmStreams?: number;
+  /** In-kernel forwarding of latched pass-through legs; default 'off'. */
+  readonly kernelForwarding?: 'auto' | 'off';
 }
 
 export interface ResolvedMediaSettings {
@@ -34,6 +36,7 @@ export interface ResolvedMediaSettings {
   readonly allowDirectMedia: boolean;
   readonly maxPacketsPerSec: number;
   readonly warmStreams: number;
+  readonly kernelForwarding: 'auto' | 'off';
 }
 
 export class MediaSettingsError extends Error {
@@ -62,6 +65,7 @@ export function resolveMediaSettings(s: MediaSettings, cpus: number = os.cpus().
     allowDirectMedia: s.allowDirectMedia,
     maxPacketsPerSec: s.maxPacketsPerSec,
     warmStreams: s.warmStreams ?? 0,
+    kernelForwarding: s.kernelForwarding ?? 'off',
   };
 }
 

@@ -8,6 +8,7 @@
  * media flowed in between. Streams negotiated inactive in both directions do not count.
  */
 import type { OpenReply, RelayCommand, RelayEvent, RelayReply, RelaySettings, StreamStatsWire } from './protocol';
+import { KernelRules } from './kernel/rules';
 import { RelayStream, StreamOpenError, type StreamHost } from './stream';
 
 export interface RelayHostOptions extends RelaySettings {
@@ -19,6 +20,7 @@ export interface RelayHostOptions extends RelaySettings {
 export class RelayHost implements StreamHost {
   readonly now: () => number;
   readonly maxPacketsPerSec: number;
+  readonly kernelRules: KernelRules | undefined;
   private readonly streams = new Map<number, RelayStream>();
   /** callId → its streams here, for the per-call inactivity rule. */
   private readonly calls = new Map<string, Set<RelayStream>>();
@@ -30,6 +32,7 @@ export class RelayHost implements StreamHost {
   constructor(private readonly options: RelayHostOptions) {
     this.now = options.now ?? Date.now;
     this.maxPacketsPerSec = options.maxPacketsPerSec;
+    this.kernelRules = options.kernel ? KernelRules.forForwarder(options.kernel) : undefined;
     if (options.sweepIntervalMs > 0) {
       this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs);
       this.timer.unref();
@@ -85,6 +88,7 @@ export class RelayHost implements StreamHost {
       let newest = -Infinity;
       for (const s of streams) {
         if (!s.expectsMedia) continue;
+        s.harvestKernel(now);
         counted++;
         if (s.lastActivity > newest) newest = s.lastActivity;
       }

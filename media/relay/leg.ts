@@ -15,6 +15,9 @@
  * Send: payload type, SSRC/sequence/timestamp continuity, SRTP protect, sendto.
  * RTCP is forwarded with its SSRCs translated, except on a transcoded stream, where each leg's
  * RTCP ends here and the leg gets reports of ours instead (rtcp-report.ts).
+ * Pass-through legs, with the engine's in-kernel forwarder (offload.ts): once both legs are
+ * 'opaque' and a leg's source is latched here, the kernel relays that source's packets itself;
+ * this thread counts them from the forwarder's counters (harvestKernel) and still sees the rest.
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { SrtpAuthError, SrtpFormatError, SrtpReplayError, type SrtpContext } from '../srtp';
@@ -37,6 +40,7 @@ import {
   ssrc,
   timestamp,
 } from './rtp';
+import type { Component, LegOffload } from './offload';
 import { DROP, LegCounters } from './stats';
 
 const NO_PT = 255;
@@ -78,6 +82,10 @@ export class RelayLeg {
   private rtcpTranslation!: RtcpTranslation;
   private tokens: number;
   private refilledAt: number;
+  /** The in-kernel forwarding of this leg's latched source, when the engine has a forwarder. */
+  offload: LegOffload | undefined;
+  /** This leg's own RTP and RTCP ports (the rules' `local` and the other leg's `out`). */
+  local: readonly [TransportAddress, TransportAddress] = [{ address: '', port: 0 }, { address: '', port: 0 }];
 
   constructor(
     private readonly owner: LegOwner,
@@ -142,6 +150,7 @@ export class RelayLeg {
   }
 
   close(): void {
+    this.offload?.clear();
     this.transcoder?.close();
     this.transcoder = undefined;
     this.closeContexts();
@@ -272,10 +281,17 @@ export class RelayLeg {
   /** End-to-end pass-through: the first octet is all that is read (RFC 7983), nothing is changed. */
   private onOpaque(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean, now: number): void {
     if (!isMultiplexedMediaOctet(msg[0]!)) return this.drop(DROP.malformed, now);
+    // The latch's time must include what the kernel forwarded before another source may take it.
+    if (this.offload !== undefined) this.harvestKernel(now);
     const latch = onRtcpPort ? this.latchedRtcp : this.latchedRtp;
     if (!this.admissible(latch, rinfo, now)) return this.drop(DROP['unexpected-source'], now);
     if (onRtcpPort) this.latchedRtcp = latchOn(latch, rinfo, now);
     else this.latchedRtp = latchOn(latch, rinfo, now);
+    if (this.offload !== undefined && !this.offload.isPlaced(onRtcpPort ? 1 : 0)) {
+      // From now on the kernel relays this source's packets; the other leg's rules send to it.
+      this.placeKernelRules(now);
+      this.other.placeKernelRules(now);
+    }
     const c = this.counters;
     const rtp = !onRtcpPort && msg[0]! >= 128 && msg[0]! <= 191 && msg.length >= 12 && !isRtcpOnMuxedPort(msg);
     if (rtp) {
@@ -288,6 +304,63 @@ export class RelayLeg {
     }
     this.owner.accepted(now);
     this.other.sendOpaque(msg, onRtcpPort, rtp, this, now);
+  }
+
+  /**
+   * The kernel rules of both components for the current modes and latches: packets from this leg's
+   * latched source to its port, sent on from the other leg's port to where the user-space path
+   * would send them (sendOpaque). Pass-through only: everything else needs this thread's eyes.
+   */
+  placeKernelRules(now: number): void {
+    const o = this.offload;
+    if (o === undefined) return;
+    this.harvestKernel(now);
+    const opaque = this.mode === 'opaque' && this.other.mode === 'opaque';
+    const other = this.other;
+    for (const c of [0, 1] as const) {
+      const source = c === 0 ? this.latchedRtp : this.latchedRtcp;
+      const dest = c === 0 ? (other.latchedRtp ?? other.remoteRtp) : (other.latchedRtcp ?? other.remoteRtcp);
+      const rule = opaque && source !== undefined && dest !== undefined
+        ? { source, local: this.local[c], out: other.local[c], dest, limit: this.owner.maxPacketsPerSec }
+        : undefined;
+      o.place(c, rule);
+    }
+  }
+
+  /** Counts what the kernel relayed for this leg since the last look as if this thread had. */
+  harvestKernel(now: number): void {
+    const o = this.offload!;
+    for (const c of [0, 1] as const) {
+      const f = o.harvest(c);
+      if (f === undefined) continue;
+      this.countForwarded(c, f.packets, f.octets);
+      if (f.floodDrops > 0) {
+        this.counters.drop(DROP.flood, f.floodDrops);
+        this.owner.dropped(this, now);
+      }
+      if (f.packets === 0) continue;
+      const at = now - Math.max(0, o.monotonicMs() - f.lastMs);
+      const latch = c === 0 ? this.latchedRtp : this.latchedRtcp;
+      if (latch !== undefined && at > latch.at) latch.at = at;
+      this.owner.accepted(at);
+    }
+  }
+
+  private countForwarded(c: Component, packets: number, octets: number): void {
+    const rx = this.counters;
+    const tx = this.other.counters;
+    rx.rxKernelPackets += packets;
+    if (c === 0) {
+      rx.rxPackets += packets;
+      rx.rxBytes += octets;
+      tx.txPackets += packets;
+      tx.txBytes += octets;
+    } else {
+      rx.rxRtcpPackets += packets;
+      rx.rxRtcpBytes += octets;
+      tx.txRtcpPackets += packets;
+      tx.txRtcpBytes += octets;
+    }
   }
 
   /** Step 3 (see latch.ts): SRTP legs admit anyone to authentication; plain legs per their policy. */

@@ -7,6 +7,7 @@
  * its SRTP context from them and overwrites the copies it received.
  */
 import type { SrtpProfileName } from '../srtp/profiles';
+import type { KernelForwarderWire } from './kernel/rules';
 import type { DropReason } from './stats';
 
 /**
@@ -114,7 +115,15 @@ export interface LegStatsWire {
   readonly local: { readonly address: string; readonly rtpPort: number; readonly rtcpPort: number };
   readonly rtcpMux: boolean;
   readonly latched: { readonly rtp: TransportAddress | undefined; readonly rtcp: TransportAddress | undefined };
-  readonly rx: { readonly packets: number; readonly bytes: number; readonly lost: number; readonly rtcpPackets: number; readonly rtcpBytes: number };
+  readonly rx: {
+    readonly packets: number;
+    readonly bytes: number;
+    readonly lost: number;
+    readonly rtcpPackets: number;
+    readonly rtcpBytes: number;
+    /** Of the packets counted above (RTP and RTCP), those relayed by the in-kernel forwarder. */
+    readonly kernelPackets: number;
+  };
   readonly tx: { readonly packets: number; readonly bytes: number; readonly rtcpPackets: number; readonly rtcpBytes: number };
   readonly srtpAuthFailures: number;
   readonly dropped: Readonly<Record<DropReason, number>>;
@@ -155,4 +164,6 @@ export interface RelaySettings {
   readonly maxPacketsPerSec: number;
   /** How often idle calls are looked for; 0 = never by timer (tests call sweep()). */
   readonly sweepIntervalMs: number;
+  /** The engine's in-kernel forwarder (media.kernelForwarding), when it has one. */
+  readonly kernel?: KernelForwarderWire;
 }

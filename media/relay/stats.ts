@@ -49,6 +49,8 @@ export class LegCounters {
   txRtcpPackets = 0;
   txRtcpBytes = 0;
   srtpAuthFailures = 0;
+  /** Of the received packets, those the in-kernel forwarder relayed (offload.ts). */
+  rxKernelPackets = 0;
   readonly dropped = new Float64Array(DROP_REASONS.length);
   /** Drops not yet reported in a log line (see host.ts rate limiting). */
   unloggedDrops = 0;
@@ -58,9 +60,9 @@ export class LegCounters {
   readonly sequence = new SequenceTracker();
   private lostBefore = 0;
 
-  drop(reason: number): void {
-    this.dropped[reason]!++;
-    this.unloggedDrops++;
+  drop(reason: number, count = 1): void {
+    this.dropped[reason]! += count;
+    this.unloggedDrops += count;
   }
 
   /** Counts one accepted RTP packet of `ssrc` with sequence number `seq` for the loss estimate. */

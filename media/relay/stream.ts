@@ -6,7 +6,9 @@
  */
 import dgram, { type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
+import type { KernelRules } from './kernel/rules';
 import { RelayLeg, type LegOwner } from './leg';
+import { LegOffload } from './offload';
 import type { LegStatsWire, RelayEvent, StreamStatsWire, StreamWire } from './protocol';
 import { DROP } from './stats';
 
@@ -44,6 +46,8 @@ export function bindSocket(socket: Socket, address: string, port: number): Promi
 export interface StreamHost {
   readonly now: () => number;
   readonly maxPacketsPerSec: number;
+  /** The engine's in-kernel forwarder, when it has one (kernel/). */
+  readonly kernelRules?: KernelRules;
   emit(event: RelayEvent): void;
 }
 
@@ -78,6 +82,13 @@ export class RelayStream implements LegOwner {
     const b = new RelayLeg(this, sockets[2]!, sockets[3]!);
     RelayLeg.pair(a, b);
     this.legs = [a, b];
+    const at = host.kernelRules?.address ?? address; // a wildcard bind: the address endpoints are told
+    a.local = [{ address: at, port: ports[0] }, { address: at, port: ports[0] + 1 }];
+    b.local = [{ address: at, port: ports[1] }, { address: at, port: ports[1] + 1 }];
+    if (host.kernelRules !== undefined) {
+      a.offload = new LegOffload(host.kernelRules);
+      b.offload = new LegOffload(host.kernelRules);
+    }
     for (const leg of this.legs) {
       // Asynchronous send failures surface as 'error' events; they must never crash the thread.
       const onError = (): void => leg.drop(DROP['send-error'], this.now());
@@ -132,6 +143,9 @@ export class RelayStream implements LegOwner {
     this.legs[0].configure(w.legs[0]);
     this.legs[1].configure(w.legs[1]);
     this.negotiated = w.legs[0].mode !== 'pending' && w.legs[1].mode !== 'pending';
+    const now = this.now();
+    this.legs[0].placeKernelRules(now);
+    this.legs[1].placeKernelRules(now);
     this.expectsMedia = this.negotiated && (w.legs[0].sends || w.legs[1].sends);
     if (!wasNegotiated && this.negotiated) this.lastActivity = this.now();
   }
@@ -139,7 +153,14 @@ export class RelayStream implements LegOwner {
   // LegOwner -------------------------------------------------------------------------------------
 
   accepted(now: number): void {
-    this.lastActivity = now;
+    if (now > this.lastActivity) this.lastActivity = now;
+  }
+
+  /** Takes in what the kernel relayed for this stream (before the host reads activity or counters). */
+  harvestKernel(now: number): void {
+    if (this.legs[0].offload === undefined) return;
+    this.legs[0].harvestKernel(now);
+    this.legs[1].harvestKernel(now);
   }
 
   dropped(leg: RelayLeg, now: number): void {
@@ -170,6 +191,7 @@ export class RelayStream implements LegOwner {
   // ----------------------------------------------------------------------------------------------
 
   stats(now: number): StreamStatsWire {
+    this.harvestKernel(now);
     const legStats = (leg: RelayLeg, port: number): LegStatsWire => {
       const c = leg.counters;
       return {
@@ -178,7 +200,7 @@ export class RelayStream implements LegOwner {
         local: { address: this.address, rtpPort: port, rtcpPort: port + 1 },
         rtcpMux: leg.rtcpMux,
         latched: leg.latched(),
-        rx: { packets: c.rxPackets, bytes: c.rxBytes, lost: c.lost, rtcpPackets: c.rxRtcpPackets, rtcpBytes: c.rxRtcpBytes },
+        rx: { packets: c.rxPackets, bytes: c.rxBytes, lost: c.lost, rtcpPackets: c.rxRtcpPackets, rtcpBytes: c.rxRtcpBytes, kernelPackets: c.rxKernelPackets },
         tx: { packets: c.txPackets, bytes: c.txBytes, rtcpPackets: c.txRtcpPackets, rtcpBytes: c.txRtcpBytes },
         srtpAuthFailures: c.srtpAuthFailures,
         dropped: c.dropsByReason(),

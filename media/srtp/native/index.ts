@@ -11,8 +11,7 @@
  * the caller allocates `out` with exactly the octets the operation writes; protect* fill it,
  * unprotect* return false, having written nothing to `out`, when the packet does not authenticate.
  */
-import fs from 'node:fs';
-import path from 'node:path';
+import { addonPath, tryLoadAddon } from '../../addon';
 
 /** One SRTP or SRTCP session key set of an AES-CM + HMAC-SHA1 profile (RFC 3711; RFC 6188). */
 export interface NativeAesCmSession {
@@ -48,15 +47,12 @@ export interface NativeSrtp {
   readonly opensslVersion: string;
 }
 
-const ADDON_FILE = path.join('build', 'Release', 'ciphergate_srtp.node');
-
 /**
- * Where the addon is built: next to binding.gyp in the source tree. This file runs from
- * dist/media/srtp/native, four levels below the package root.
+ * Where the addon is built: next to binding.gyp in the source tree (this file runs from
+ * dist/media/srtp/native when compiled).
  */
 export function nativeAddonPath(): string {
-  const beside = path.join(__dirname, ADDON_FILE);
-  return fs.existsSync(beside) ? beside : path.resolve(__dirname, '..', '..', '..', '..', 'media', 'srtp', 'native', ADDON_FILE);
+  return addonPath(__dirname, 'media/srtp/native', 'ciphergate_srtp.node');
 }
 
 let loaded: { native: NativeSrtp | null; fault: string | undefined } | undefined;
@@ -68,14 +64,8 @@ function isNativeSrtp(value: unknown): value is NativeSrtp {
 
 /** Loads the addon at `file`: the addon, or null and why not. Never throws. */
 export function tryLoadNative(file: string): { native: NativeSrtp | null; fault: string | undefined } {
-  if (!fs.existsSync(file)) return { native: null, fault: `not built (${file})` };
-  const addon: { exports: unknown } = { exports: {} };
-  try {
-    process.dlopen(addon, file);
-  } catch (err) {
-    return { native: null, fault: `failed to load: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  return isNativeSrtp(addon.exports) ? { native: addon.exports, fault: undefined } : { native: null, fault: 'unexpected exports' };
+  const { addon, fault } = tryLoadAddon(file, isNativeSrtp);
+  return { native: addon, fault };
 }
 
 /**

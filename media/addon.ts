@@ -1,0 +1,30 @@
+/**
+ * Loading of the project's optional native addons (media/srtp/native, media/relay/kernel/native),
+ * each built by scripts/build-native.js next to its binding.gyp. A missing or broken addon is a
+ * reason, never an exception: the gateway runs without it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Where an addon is built: next to its binding.gyp in the source tree. `dir` is the loader's own
+ * __dirname (under dist/ when compiled), `relative` the binding's directory from the package root.
+ */
+export function addonPath(dir: string, relative: string, file: string): string {
+  const beside = path.join(dir, 'build', 'Release', file);
+  if (fs.existsSync(beside)) return beside;
+  const depth = relative.split('/').length;
+  return path.resolve(dir, ...Array<string>(depth + 1).fill('..'), relative, 'build', 'Release', file);
+}
+
+/** Loads the addon at `file`: its exports when `check` accepts them, or null and why not. Never throws. */
+export function tryLoadAddon<T>(file: string, check: (exports: unknown) => exports is T): { addon: T | null; fault: string | undefined } {
+  if (!fs.existsSync(file)) return { addon: null, fault: `not built (${file})` };
+  const module: { exports: unknown } = { exports: {} };
+  try {
+    process.dlopen(module, file);
+  } catch (err) {
+    return { addon: null, fault: `failed to load: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  return check(module.exports) ? { addon: module.exports, fault: undefined } : { addon: null, fault: 'unexpected exports' };
+}

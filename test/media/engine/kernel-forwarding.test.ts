@@ -1,0 +1,97 @@
+/**
+ * In-kernel forwarding of pass-through legs (media.kernelForwarding, media/relay/kernel/): what the
+ * kernel relays is what user space would have relayed, counted as if user space had, and nothing
+ * more. Skipped where the host does not allow the forwarder (not root, no TCX); CI runs as root.
+ */
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import type { EmbeddedMediaEngine } from '../../../media/engine';
+import { Peer, bridge, rtpPacket, startEngine, waitFor } from './helpers';
+
+const opaque = (seq: number): Buffer => Buffer.concat([rtpPacket({ seq, ssrc: 0x5eed, pt: 96, payload: Buffer.alloc(40, seq & 0xff) }), Buffer.alloc(10, 0xa5)]);
+const settle = (ms = 100): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('media engine: in-kernel forwarding of pass-through legs', () => {
+  let engine: EmbeddedMediaEngine;
+  const peers: Peer[] = [];
+  const open = async (): Promise<Peer> => {
+    const p = await Peer.open({ kind: 'dtls', mux: true });
+    peers.push(p);
+    return p;
+  };
+
+  beforeEach(function () {
+    engine = startEngine({ kernelForwarding: 'auto', maxPacketsPerSec: 50 });
+    if (engine.kernelForwarder === undefined) this.skip(); // not root, or no TCX on this kernel
+  });
+  afterEach(async () => {
+    for (const p of peers.splice(0)) p.close();
+    await engine?.close();
+  });
+
+  it('relays a latched source in the kernel, byte for byte, and counts it in the leg statistics', async () => {
+    const a = await open();
+    const b = await open();
+    await bridge(engine, 'k1', a, b, 'pass-through');
+    a.sendRaw(opaque(1)); // latches A in user space, which then hands A's source to the kernel
+    await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+    const sent = [2, 3, 4, 5, 6].map(opaque);
+    for (const p of sent) a.sendRaw(p);
+    await waitFor(() => b.log.length === 6, 2000, 'five more packets');
+    assert.deepEqual(b.log.slice(1).map((l) => l.data.toString('hex')), sent.map((p) => p.toString('hex')));
+    assert.equal(b.log[5]!.from, b.engineRtp, 'sent from the engine port B was given');
+    const legA = (await engine.query('k1')).legs[0]!.streams[0]!;
+    const legB = (await engine.query('k1')).legs[1]!.streams[0]!;
+    assert.equal(legA.rx.packets, 6);
+    assert.equal(legA.rx.kernelPackets, 5, 'all but the latching packet went through the kernel');
+    assert.equal(legA.rx.bytes, 6 * sent[0]!.length);
+    assert.equal(legB.tx.packets, 6);
+  });
+
+  it('leaves an unlatched source to user space, which drops it (RFC 4961 §3)', async () => {
+    const a = await open();
+    const b = await open();
+    await bridge(engine, 'k2', a, b, 'pass-through');
+    a.sendRaw(opaque(1));
+    await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+    const intruder = dgram.createSocket('udp4');
+    await new Promise<void>((r) => intruder.bind(0, '127.0.0.1', r));
+    try {
+      for (let i = 0; i < 3; i++) intruder.send(opaque(100 + i), a.engineRtp, '127.0.0.1');
+      await settle();
+      const legA = (await engine.query('k2')).legs[0]!.streams[0]!;
+      assert.equal(legA.dropped['unexpected-source'], 3);
+      assert.equal(b.log.length, 1, 'nothing of the intruder reached B');
+    } finally {
+      intruder.close();
+    }
+  });
+
+  it('drops a flood from the latched source in the kernel, counted as flood (media.maxPacketsPerSec)', async () => {
+    const a = await open();
+    const b = await open();
+    await bridge(engine, 'k3', a, b, 'pass-through');
+    a.sendRaw(opaque(1));
+    await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+    for (let i = 0; i < 120; i++) a.sendRaw(opaque(2 + i));
+    await settle(200);
+    const legA = (await engine.query('k3')).legs[0]!.streams[0]!;
+    assert.ok(legA.dropped.flood >= 120 - 50, `flood drops ${legA.dropped.flood}`);
+    assert.ok(b.log.length <= 51, `B got ${b.log.length} packets, at most 50 a second plus the first`);
+    assert.equal(legA.rx.packets + legA.dropped.flood, 121);
+  });
+
+  it('stops forwarding when the call ends: the rules go with the streams', async () => {
+    const a = await open();
+    const b = await open();
+    await bridge(engine, 'k4', a, b, 'pass-through');
+    a.sendRaw(opaque(1));
+    await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+    a.sendRaw(opaque(2));
+    await waitFor(() => b.log.length === 2, 2000, 'a packet through the kernel');
+    await engine.delete('k4');
+    for (let i = 0; i < 3; i++) a.sendRaw(opaque(3 + i));
+    await settle();
+    assert.equal(b.log.length, 2, 'nothing relayed after the call ended');
+  });
+});
