@@ -300,6 +300,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
   private onRelayLost(slot: number, reason: string): void {
     this.log?.error('media: relay worker stopped; its calls are ended', { slot, reason });
     this.streams.relayLost(slot);
+    this.kernelForwarder?.purge(slot + 1);
     for (const call of [...this.calls.values()]) {
       if (call.slot !== slot) continue;
       this.calls.delete(call.id);

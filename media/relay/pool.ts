@@ -158,7 +158,10 @@ export class RelayPool {
   }
 
   private spawn(slot: number): WorkerChannel {
-    const ch = new WorkerChannel(this.options.settings, (e) => this.options.onEvent(e), (reason) => {
+    // Its kernel rules carry its slot, so that a lost worker's can be taken away (forwarder.ts purge).
+    const s = this.options.settings;
+    const settings = s.kernel ? { ...s, kernel: { ...s.kernel, owner: slot + 1 } } : s;
+    const ch = new WorkerChannel(settings, (e) => this.options.onEvent(e), (reason) => {
       if (this.closed || this.channels[slot] !== ch) return;
       this.options.onLost(slot, reason);
       this.channels[slot] = this.spawn(slot); // its calls are gone; new calls get a fresh worker

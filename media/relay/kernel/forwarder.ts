@@ -13,7 +13,7 @@
 import os from 'node:os';
 import { isIPv4 } from 'node:net';
 import { loadKfwd, kfwdFault } from './native';
-import { forwarderProgram } from './program';
+import { forwarderProgram, KEY_SIZE, VALUE } from './program';
 import type { KernelForwarderWire } from './rules';
 
 export type KernelForwardingMode = 'auto' | 'off';
@@ -58,6 +58,25 @@ export class KernelForwarder {
       for (const fd of fds.reverse()) kfwd.closeFd(fd);
       return e instanceof Error ? e.message : String(e);
     }
+  }
+
+  /**
+   * Removes the rules a relay thread wrote (`owner`: its slot + 1) when that thread is gone: nothing
+   * else would, and they would go on relaying for calls that ended with it. Returns how many.
+   */
+  purge(owner: number): number {
+    const kfwd = loadKfwd()!;
+    const value = new Uint8Array(VALUE.size);
+    const theirs: Uint8Array[] = [];
+    let key: Uint8Array | null = null;
+    for (;;) {
+      const next = new Uint8Array(KEY_SIZE);
+      if (!kfwd.mapNextKey(this.mapFd, key, next)) break;
+      if (kfwd.mapLookup(this.mapFd, next, value) && Buffer.from(value.buffer).readUInt32LE(VALUE.owner) === owner) theirs.push(next);
+      key = next;
+    }
+    for (const k of theirs) kfwd.mapDelete(this.mapFd, k);
+    return theirs.length;
   }
 
   /** Detaches the program and frees the map (call after the relay threads stopped using it). */

@@ -44,7 +44,9 @@ export const VALUE = {
   egressIfindex: 72,
   /** DELIVERY (u32). */
   delivery: 76,
-  size: 80,
+  /** The relay thread that wrote the rule (u32; rules.ts), never read by the program. */
+  owner: 80,
+  size: 88,
 } as const;
 
 /** How a rewritten packet goes on (VALUE.delivery). */

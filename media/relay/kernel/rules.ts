@@ -19,6 +19,8 @@ export interface KernelForwarderWire {
   readonly ifindex: number;
   /** The interface is the loopback one. */
   readonly loopback: boolean;
+  /** Written into every rule of this thread: a relay worker's slot + 1 (0 in-thread), see KernelForwarder.purge. */
+  readonly owner?: number;
   /** The relay's address in rules: where endpoints send to and what the rewritten packets come from. */
   readonly address: string;
 }
@@ -52,6 +54,7 @@ export class KernelRules {
     /** The interface the forwarder is attached to, where remote destinations are sent out. */
     private readonly ifindex: number,
     private readonly loopback: boolean,
+    private readonly owner: number,
     private readonly kfwd: NativeKfwd,
   ) {
     for (const addrs of Object.values(os.networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4') this.localAddresses.add(a.address);
@@ -60,7 +63,7 @@ export class KernelRules {
   /** The rules of the forwarder `kernel` (KernelForwarder.wire), or undefined without the addon in this thread. */
   static forForwarder(kernel: KernelForwarderWire): KernelRules | undefined {
     const kfwd = loadKfwd();
-    return kfwd === null ? undefined : new KernelRules(kernel.address, kernel.mapFd, kernel.ifindex, kernel.loopback, kfwd);
+    return kfwd === null ? undefined : new KernelRules(kernel.address, kernel.mapFd, kernel.ifindex, kernel.loopback, kernel.owner ?? 0, kfwd);
   }
 
   /** Whether the kernel can carry `rule` (IPv4 everywhere). */
@@ -91,6 +94,7 @@ export class KernelRules {
     const local = rule.dest.address.startsWith('127.') || this.localAddresses.has(rule.dest.address);
     v.writeUInt32LE(this.ifindex, VALUE.egressIfindex);
     v.writeUInt32LE(!local ? DELIVERY.neighbour : this.loopback ? DELIVERY.loopback : DELIVERY.local, VALUE.delivery);
+    v.writeUInt32LE(this.owner, VALUE.owner);
     this.kfwd.mapUpdate(this.mapFd, key, v);
   }
 

@@ -81,6 +81,30 @@ describe('media engine: in-kernel forwarding of pass-through legs', () => {
     assert.equal(legA.rx.packets + legA.dropped.flood, 121);
   });
 
+  it('takes away the rules of a relay thread that died, with its calls', async function () {
+    const e = startEngine({ kernelForwarding: 'auto', inThread: false, workers: 1 });
+    try {
+      if (e.kernelForwarder === undefined) this.skip();
+      const a = await open();
+      const b = await open();
+      await bridge(e, 'k5', a, b, 'pass-through');
+      a.sendRaw(opaque(1));
+      await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+      a.sendRaw(opaque(2));
+      await waitFor(() => b.log.length === 2, 2000, 'a packet through the kernel');
+      const failed: string[] = [];
+      e.on('failed', (ev) => failed.push(ev.callId));
+      const worker = (e as unknown as { pool: { channels: Array<{ worker: { terminate(): Promise<number> } }> } }).pool.channels[0]!.worker;
+      await worker.terminate();
+      await waitFor(() => failed.length === 1, 3000, 'the lost call ended');
+      for (let i = 0; i < 3; i++) a.sendRaw(opaque(3 + i));
+      await settle();
+      assert.equal(b.log.length, 2, 'nothing relayed for the call of the dead thread');
+    } finally {
+      await e.close();
+    }
+  });
+
   it('stops forwarding when the call ends: the rules go with the streams', async () => {
     const a = await open();
     const b = await open();

@@ -6,7 +6,7 @@
 import { addonPath, tryLoadAddon } from '../../../addon';
 
 export interface NativeKfwd {
-  /** A hash map of 12-octet keys and 80-octet values (BPF_F_NO_PREALLOC); its descriptor. */
+  /** A hash map of 12-octet keys and 88-octet values (BPF_F_NO_PREALLOC); its descriptor. */
   mapCreate(maxEntries: number): number;
   /** Loads a BPF_PROG_TYPE_SCHED_CLS program; throws with the verifier's verdict on refusal. */
   progLoad(instructions: Uint8Array): number;
@@ -16,6 +16,8 @@ export interface NativeKfwd {
   /** Copies the entry's value into `out`; false when there is none. */
   mapLookup(mapFd: number, key: Uint8Array, out: Uint8Array): boolean;
   mapDelete(mapFd: number, key: Uint8Array): boolean;
+  /** The key after `key` (the first when null) into `out`; false at the end (BPF_MAP_GET_NEXT_KEY). */
+  mapNextKey(mapFd: number, key: Uint8Array | null, out: Uint8Array): boolean;
   /** if_nametoindex(3); 0 when there is no such interface. */
   ifIndex(name: string): number;
   /** CLOCK_MONOTONIC in ms: the clock of the program's timestamps. */
@@ -23,7 +25,7 @@ export interface NativeKfwd {
   closeFd(fd: number): void;
 }
 
-const FUNCTIONS = ['mapCreate', 'progLoad', 'tcxAttach', 'mapUpdate', 'mapLookup', 'mapDelete', 'ifIndex', 'monotonicMs', 'closeFd'] as const;
+const FUNCTIONS = ['mapCreate', 'progLoad', 'tcxAttach', 'mapUpdate', 'mapLookup', 'mapDelete', 'mapNextKey', 'ifIndex', 'monotonicMs', 'closeFd'] as const;
 
 function isNativeKfwd(value: unknown): value is NativeKfwd {
   const v = value as Record<string, unknown> | null;

@@ -23,7 +23,7 @@
 #define CG_BPF_TCX_INGRESS 46
 
 #define KEY_SIZE 12
-#define VALUE_SIZE 80
+#define VALUE_SIZE 88
 #define LOG_SIZE 65536
 
 static long sys_bpf(int cmd, union bpf_attr *attr) {
@@ -90,7 +90,7 @@ static int args(napi_env env, napi_callback_info info, size_t want, napi_value *
   return 1;
 }
 
-/* mapCreate(maxEntries) → fd: a hash map of 12-octet keys and 80-octet values, allocated as used. */
+/* mapCreate(maxEntries) → fd: a hash map of 12-octet keys and 88-octet values, allocated as used. */
 static napi_value map_create(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t max;
@@ -182,6 +182,26 @@ static napi_value map_update(napi_env env, napi_callback_info info) { return map
 static napi_value map_lookup(napi_env env, napi_callback_info info) { return map_elem(env, info, BPF_MAP_LOOKUP_ELEM); }
 static napi_value map_delete(napi_env env, napi_callback_info info) { return map_elem(env, info, BPF_MAP_DELETE_ELEM); }
 
+/* mapNextKey(fd, key | null, out) → false at the end: the key after `key`, or the first (BPF_MAP_GET_NEXT_KEY). */
+static napi_value map_next_key(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int32_t fd;
+  uint8_t *key = NULL, *out;
+  napi_valuetype t;
+  if (!args(env, info, 3, argv) || !int_arg(env, argv[0], "mapFd", &fd)) return NULL;
+  if (napi_typeof(env, argv[1], &t) != napi_ok) return NULL;
+  if (t != napi_null && !bytes_arg(env, argv[1], "key", KEY_SIZE, &key, NULL)) return NULL;
+  if (!bytes_arg(env, argv[2], "out", KEY_SIZE, &out, NULL)) return NULL;
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.map_fd = (uint32_t)fd;
+  a.key = (uintptr_t)key;
+  a.next_key = (uintptr_t)out;
+  if (sys_bpf(BPF_MAP_GET_NEXT_KEY, &a) == 0) return boolean(env, 1);
+  if (errno == ENOENT) return boolean(env, 0);
+  return fail(env, "bpf(BPF_MAP_GET_NEXT_KEY)", errno);
+}
+
 /* ifIndex(name) → the interface's index, 0 when there is none (if_nametoindex(3)). */
 static napi_value if_index(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -218,6 +238,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"mapUpdate", NULL, map_update, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mapLookup", NULL, map_lookup, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mapDelete", NULL, map_delete, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mapNextKey", NULL, map_next_key, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ifIndex", NULL, if_index, NULL, NULL, NULL, napi_enumerable, NULL},
       {"monotonicMs", NULL, monotonic_ms, NULL, NULL, NULL, napi_enumerable, NULL},
       {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
