@@ -6,35 +6,33 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
-import { Peer, bridge, rtpPacket, startEngine, waitFor } from './helpers';
+import { Peer, bridge, peerFixture, rtpPacket, startEngine, waitFor } from './helpers';
 
 const opaque = (seq: number): Buffer => Buffer.concat([rtpPacket({ seq, ssrc: 0x5eed, pt: 96, payload: Buffer.alloc(40, seq & 0xff) }), Buffer.alloc(10, 0xa5)]);
 const settle = (ms = 100): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('media engine: in-kernel forwarding of pass-through legs', () => {
   let engine: EmbeddedMediaEngine;
-  const peers: Peer[] = [];
-  const open = async (): Promise<Peer> => {
-    const p = await Peer.open({ kind: 'dtls', mux: true });
-    peers.push(p);
-    return p;
-  };
+  const openPeer = peerFixture(() => engine);
+  const open = (): Promise<Peer> => openPeer({ kind: 'dtls', mux: true });
+
+  /** A pass-through call between two new peers, A's source latched (so the kernel relays A from now on). */
+  async function latchedCall(e: EmbeddedMediaEngine, callId: string): Promise<{ a: Peer; b: Peer }> {
+    const a = await open();
+    const b = await open();
+    await bridge(e, callId, a, b, 'pass-through');
+    a.sendRaw(opaque(1));
+    await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+    return { a, b };
+  }
 
   beforeEach(function () {
     engine = startEngine({ kernelForwarding: 'auto', maxPacketsPerSec: 50 });
     if (engine.kernelForwarder === undefined) this.skip(); // not root, or no TCX on this kernel
   });
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close();
-    await engine?.close();
-  });
 
   it('relays a latched source in the kernel, byte for byte, and counts it in the leg statistics', async () => {
-    const a = await open();
-    const b = await open();
-    await bridge(engine, 'k1', a, b, 'pass-through');
-    a.sendRaw(opaque(1)); // latches A in user space, which then hands A's source to the kernel
-    await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+    const { a, b } = await latchedCall(engine, 'k1'); // A latched in user space, then handed to the kernel
     const sent = [2, 3, 4, 5, 6].map(opaque);
     for (const p of sent) a.sendRaw(p);
     await waitFor(() => b.log.length === 6, 2000, 'five more packets');
@@ -49,11 +47,7 @@ describe('media engine: in-kernel forwarding of pass-through legs', () => {
   });
 
   it('leaves an unlatched source to user space, which drops it (RFC 4961 §3)', async () => {
-    const a = await open();
-    const b = await open();
-    await bridge(engine, 'k2', a, b, 'pass-through');
-    a.sendRaw(opaque(1));
-    await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+    const { a, b } = await latchedCall(engine, 'k2');
     const intruder = dgram.createSocket('udp4');
     await new Promise<void>((r) => intruder.bind(0, '127.0.0.1', r));
     try {
@@ -68,11 +62,7 @@ describe('media engine: in-kernel forwarding of pass-through legs', () => {
   });
 
   it('drops a flood from the latched source in the kernel, counted as flood (media.maxPacketsPerSec)', async () => {
-    const a = await open();
-    const b = await open();
-    await bridge(engine, 'k3', a, b, 'pass-through');
-    a.sendRaw(opaque(1));
-    await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+    const { a, b } = await latchedCall(engine, 'k3');
     for (let i = 0; i < 120; i++) a.sendRaw(opaque(2 + i));
     await settle(200);
     const legA = (await engine.query('k3')).legs[0]!.streams[0]!;
@@ -85,11 +75,7 @@ describe('media engine: in-kernel forwarding of pass-through legs', () => {
     const e = startEngine({ kernelForwarding: 'auto', inThread: false, workers: 1 });
     try {
       if (e.kernelForwarder === undefined) this.skip();
-      const a = await open();
-      const b = await open();
-      await bridge(e, 'k5', a, b, 'pass-through');
-      a.sendRaw(opaque(1));
-      await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+      const { a, b } = await latchedCall(e, 'k5');
       a.sendRaw(opaque(2));
       await waitFor(() => b.log.length === 2, 2000, 'a packet through the kernel');
       const failed: string[] = [];
@@ -106,11 +92,7 @@ describe('media engine: in-kernel forwarding of pass-through legs', () => {
   });
 
   it('stops forwarding when the call ends: the rules go with the streams', async () => {
-    const a = await open();
-    const b = await open();
-    await bridge(engine, 'k4', a, b, 'pass-through');
-    a.sendRaw(opaque(1));
-    await waitFor(() => b.log.length === 1, 2000, 'the first packet');
+    const { a, b } = await latchedCall(engine, 'k4');
     a.sendRaw(opaque(2));
     await waitFor(() => b.log.length === 2, 2000, 'a packet through the kernel');
     await engine.delete('k4');

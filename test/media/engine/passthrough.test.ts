@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
 import { RELATCH_QUIET_MS } from '../../../media/relay/latch';
-import { Peer, bridge, rtcpCompound, rtpPacket, startEngine, waitFor } from './helpers';
+import { Peer, bridge, peerFixture, rtcpCompound, rtpPacket, startEngine, waitFor } from './helpers';
 
 /** An SRTP-looking packet: a clear RTP header, then bytes standing for ciphertext and the auth tag. */
 function opaqueRtp(ssrc: number, seq: number, ts: number): Buffer {
@@ -24,21 +24,13 @@ for (const kernelForwarding of ['off', 'auto'] as const) {
     let engine: EmbeddedMediaEngine;
     /** The relay's clock (in-thread mode), moved by the re-latch test. */
     let clock = 0;
-    const peers: Peer[] = [];
-    const open = async (): Promise<Peer> => {
-      const p = await Peer.open({ kind: 'dtls', mux: true });
-      peers.push(p);
-      return p;
-    };
+    const openPeer = peerFixture(() => engine);
+    const open = (): Promise<Peer> => openPeer({ kind: 'dtls', mux: true });
 
     beforeEach(function () {
       clock = 1_000_000;
       engine = startEngine({ kernelForwarding }, { now: () => clock });
       if (kernelForwarding === 'auto' && engine.kernelForwarder === undefined) this.skip(); // not root, or no TCX here
-    });
-    afterEach(async () => {
-      for (const p of peers.splice(0)) p.close();
-      await engine.close();
     });
 
     /** Sends `packets` from `from` and checks that `to` receives exactly them, in order. */
