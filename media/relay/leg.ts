@@ -281,14 +281,17 @@ export class RelayLeg {
   /** End-to-end pass-through: the first octet is all that is read (RFC 7983), nothing is changed. */
   private onOpaque(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean, now: number): void {
     if (!isMultiplexedMediaOctet(msg[0]!)) return this.drop(DROP.malformed, now);
-    // The latch's time must include what the kernel forwarded before another source may take it.
-    if (this.offload !== undefined) this.harvestKernel(now);
     const latch = onRtcpPort ? this.latchedRtcp : this.latchedRtp;
+    const offload = this.offload;
+    // Before another source may take the latch, its time must include what the kernel relayed from
+    // the latched one. (Only then: a packet from the latched source itself costs no map lookup.)
+    if (offload !== undefined && latch !== undefined && (latch.port !== rinfo.port || latch.address !== rinfo.address)) this.harvestKernel(now);
     if (!this.admissible(latch, rinfo, now)) return this.drop(DROP['unexpected-source'], now);
-    if (onRtcpPort) this.latchedRtcp = latchOn(latch, rinfo, now);
-    else this.latchedRtp = latchOn(latch, rinfo, now);
-    if (this.offload !== undefined && !this.offload.isPlaced(onRtcpPort ? 1 : 0)) {
-      // From now on the kernel relays this source's packets; the other leg's rules send to it.
+    const latched = latchOn(latch, rinfo, now);
+    if (onRtcpPort) this.latchedRtcp = latched;
+    else this.latchedRtp = latched;
+    if (offload !== undefined && latched !== latch) {
+      // A new source: from now on the kernel relays its packets, and the other leg's rules send to it.
       this.placeKernelRules(now);
       this.other.placeKernelRules(now);
     }
@@ -329,7 +332,8 @@ export class RelayLeg {
 
   /** Counts what the kernel relayed for this leg since the last look as if this thread had. */
   harvestKernel(now: number): void {
-    const o = this.offload!;
+    const o = this.offload;
+    if (o === undefined) return;
     for (const c of [0, 1] as const) {
       const f = o.harvest(c);
       if (f === undefined) continue;

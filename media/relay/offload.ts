@@ -55,10 +55,6 @@ export class LegOffload {
     this.placed[component] = { key, id, packets: 0, octets: 0, floodDrops: 0 };
   }
 
-  isPlaced(component: Component): boolean {
-    return this.placed[component] !== undefined;
-  }
-
   /** What the kernel did under `component`'s rule since the previous call, if it did anything. */
   harvest(component: Component): Forwarded | undefined {
     const p = this.placed[component];

@@ -158,7 +158,6 @@ export class RelayStream implements LegOwner {
 
   /** Takes in what the kernel relayed for this stream (before the host reads activity or counters). */
   harvestKernel(now: number): void {
-    if (this.legs[0].offload === undefined) return;
     this.legs[0].harvestKernel(now);
     this.legs[1].harvestKernel(now);
   }

@@ -16,8 +16,6 @@ import { loadKfwd, kfwdFault } from './native';
 import { forwarderProgram, KEY_SIZE, VALUE } from './program';
 import type { KernelForwarderWire } from './rules';
 
-export type KernelForwardingMode = 'auto' | 'off';
-
 export class KernelForwarder {
   private closed = false;
 
@@ -66,13 +64,13 @@ export class KernelForwarder {
    */
   purge(owner: number): number {
     const kfwd = loadKfwd()!;
-    const value = new Uint8Array(VALUE.size);
+    const value = Buffer.alloc(VALUE.size);
     const theirs: Uint8Array[] = [];
     let key: Uint8Array | null = null;
     for (;;) {
       const next = new Uint8Array(KEY_SIZE);
       if (!kfwd.mapNextKey(this.mapFd, key, next)) break;
-      if (kfwd.mapLookup(this.mapFd, next, value) && Buffer.from(value.buffer).readUInt32LE(VALUE.owner) === owner) theirs.push(next);
+      if (kfwd.mapLookup(this.mapFd, next, value) && value.readUInt32LE(VALUE.owner) === owner) theirs.push(next);
       key = next;
     }
     for (const k of theirs) kfwd.mapDelete(this.mapFd, k);

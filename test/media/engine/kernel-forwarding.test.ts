@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
+import { RELATCH_QUIET_MS } from '../../../media/relay/latch';
 import { Peer, bridge, peerFixture, rtpPacket, startEngine, waitFor } from './helpers';
 
 const opaque = (seq: number): Buffer => Buffer.concat([rtpPacket({ seq, ssrc: 0x5eed, pt: 96, payload: Buffer.alloc(40, seq & 0xff) }), Buffer.alloc(10, 0xa5)]);
@@ -58,6 +59,27 @@ describe('media engine: in-kernel forwarding of pass-through legs', () => {
       assert.equal(b.log.length, 1, 'nothing of the intruder reached B');
     } finally {
       intruder.close();
+    }
+  });
+
+  it('counts what the kernel relayed as the latched source\'s activity: a busy source cannot be displaced (RFC 4961 §3)', async function () {
+    let clock = 1_000_000;
+    const e = startEngine({ kernelForwarding: 'auto' }, { now: () => clock });
+    const intruder = dgram.createSocket('udp4');
+    try {
+      if (e.kernelForwarder === undefined) this.skip();
+      const { a, b } = await latchedCall(e, 'k6');
+      for (let i = 0; i < 3; i++) a.sendRaw(opaque(2 + i)); // relayed by the kernel, unseen by the relay thread
+      await waitFor(() => b.log.length === 4, 2000, 'three packets through the kernel');
+      clock += RELATCH_QUIET_MS + 1; // long after the latching packet, but not after the kernel's
+      await new Promise<void>((r) => intruder.bind(0, '127.0.0.1', r));
+      intruder.send(opaque(100), a.engineRtp, '127.0.0.1');
+      await settle();
+      assert.equal(b.log.length, 4, 'the intruder did not take the latch');
+      assert.equal((await e.query('k6')).legs[0]!.streams[0]!.dropped['unexpected-source'], 1);
+    } finally {
+      intruder.close();
+      await e.close();
     }
   });
 

