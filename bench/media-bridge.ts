@@ -25,6 +25,7 @@ import os from 'node:os';
 import { EmbeddedMediaEngine } from '../media/engine';
 import { cryptoAttributeValues, mediaPort, parseCryptoAttribute, parseSdp } from '../media/sdp';
 import { srtpBackend } from '../media/srtp';
+import { udpIoFault } from '../media/relay/io/native';
 import { LoadGenerator, type LoadCall, type LoadResult } from './media-loadgen';
 import { RtpengineNg, rtpengineInstalled } from './rtpengine-ng';
 import { pinGenerator } from './pin';
@@ -41,12 +42,15 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-/** `workers`: media.workers (0 = the default, one per core minus one); `kernelForwarding`: media.kernelForwarding. */
-export async function ciphergateBackend(workers = 0, kernelForwarding: 'auto' | 'off' = 'off'): Promise<Backend & { engine: EmbeddedMediaEngine }> {
+/**
+ * `workers`: media.workers (0 = the default, one per core minus one); `kernelForwarding`:
+ * media.kernelForwarding; `batchedIo`: media.batchedIo (the default, 'auto', as deployed).
+ */
+export async function ciphergateBackend(workers = 0, kernelForwarding: 'auto' | 'off' = 'off', batchedIo: 'auto' | 'off' = 'auto'): Promise<Backend & { engine: EmbeddedMediaEngine }> {
   const engine = new EmbeddedMediaEngine({
     media: {
       portMin: 30000, portMax: 49999, address: '127.0.0.1', advertisedAddress: null, inactivitySec: 3600,
-      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000, kernelForwarding,
+      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000, kernelForwarding, batchedIo,
     },
   });
   return {
@@ -274,19 +278,26 @@ export function layout(args: readonly string[], gen: LoadGenerator): Layout {
   return { workers: workersArg(args), describe: pinned ? 'per core: generator on core 0; engine (and rtpengine) on the other' : 'per core asked, but not pinned (BENCH_PIN=0, one core, or no taskset)' };
 }
 
+/** `--io=dgram`: media.batchedIo off (Node's dgram sockets), to compare with the default. */
+export function batchedIoArg(args: readonly string[]): 'auto' | 'off' {
+  return args.includes('--io=dgram') ? 'off' : 'auto';
+}
+
 export async function run(args: string[] = []): Promise<BenchResult> {
   const gen = await LoadGenerator.start();
+  const io = batchedIoArg(args);
   const { workers, describe } = layout(args, gen);
   const result: BenchResult = {
     ptime_ms: 20, srtp_profile: 'AES_CM_128_HMAC_SHA1_80', load_generator: `separate process (${gen.kind})`, cpus: os.cpus().length,
     layout: describe, srtp_backend: srtpBackend(),
   };
   try {
-    const probe = await ciphergateBackend(workers);
+    const probe = await ciphergateBackend(workers, 'off', io);
     result.ciphergate_workers = probe.engine.threads;
+    result.ciphergate_socket_io = io === 'off' ? 'dgram' : udpIoFault() === undefined ? 'batched' : `dgram (${udpIoFault()})`;
     await probe.close();
     console.error(`media-bridge: Ciphergate EmbeddedMediaEngine, ${result.ciphergate_workers} worker thread(s)`);
-    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers), gen, 'srtp', LEVELS)));
+    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io), gen, 'srtp', LEVELS)));
     if (args.includes('--no-rtpengine')) {
       result.rtpengine = 'skipped (--no-rtpengine)';
     } else if (!rtpengineInstalled()) {

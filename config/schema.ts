@@ -141,6 +141,8 @@ export interface MediaDocument {
   warmStreams: number;
   /** Relay latched pass-through legs in the kernel when the host allows it ('auto'), or never. */
   kernelForwarding: 'auto' | 'off';
+  /** Read and write media sockets in batches through the native I/O addon when built ('auto'), or never. */
+  batchedIo: 'auto' | 'off';
 }
 
 export interface LogDocument {
@@ -387,7 +389,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
       type: 'object',
       additionalProperties: false,
       required: ['portMin', 'portMax', 'address', 'inactivitySec', 'workers', 'inThread', 'allowDirectMedia',
-        'maxPacketsPerSec', 'warmStreams', 'kernelForwarding'],
+        'maxPacketsPerSec', 'warmStreams', 'kernelForwarding', 'batchedIo'],
       properties: {
         // Below 1024 needs privileges and collides with well-known services.
         portMin: { type: 'integer', minimum: 1024, maximum: 65535 },
@@ -403,6 +405,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
         // Each holds two port pairs; filled only while the range has room to spare.
         warmStreams: { type: 'integer', minimum: 0, maximum: 1024 },
         kernelForwarding: { type: 'string', enum: ['auto', 'off'] },
+        batchedIo: { type: 'string', enum: ['auto', 'off'] },
       },
     },
     log: {

@@ -1,7 +1,7 @@
 /**
- * Loading of the project's optional native addons (media/srtp/native, media/relay/kernel/native),
- * each built by scripts/build-native.js next to its binding.gyp. A missing or broken addon is a
- * reason, never an exception: the gateway runs without it.
+ * Loading of the project's optional native addons (media/srtp/native, media/relay/kernel/native,
+ * media/relay/io/native), each built by scripts/build-native.js next to its binding.gyp. A missing
+ * or broken addon is a reason, never an exception: the gateway runs without it.
  */
 import fs from 'node:fs';
 import path from 'node:path';

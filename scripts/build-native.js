@@ -4,10 +4,11 @@
 /**
  * Builds the optional native addons with the node-gyp that npm bundles, against the headers of the
  * running node (--nodedir: never a download), each only when its .node file is missing or older
- * than its sources: the SRTP addon (media/srtp/native) and the in-kernel media forwarder's bpf(2)
- * wrappers (media/relay/kernel/native). It never fails the build: on any fault it prints one
- * warning line naming it and exits 0, and the gateway runs without that addon (SRTP on the
- * TypeScript transforms; media relayed in user space only).
+ * than its sources: the SRTP addon (media/srtp/native), the in-kernel media forwarder's bpf(2)
+ * wrappers (media/relay/kernel/native) and the relay threads' batched UDP I/O
+ * (media/relay/io/native). It never fails the build: on any fault it prints one warning line naming
+ * it and exits 0, and the gateway runs without that addon (SRTP on the TypeScript transforms; media
+ * relayed in user space only; media sockets on Node's dgram).
  * Part of `npm run build`; plain Node JS so it runs before or without tsc.
  */
 'use strict';
@@ -20,6 +21,7 @@ const ROOT = path.resolve(__dirname, '..');
 const ADDONS = [
   { dir: path.join(ROOT, 'media', 'srtp', 'native'), name: 'ciphergate_srtp', without: 'SRTP uses the TypeScript transforms' },
   { dir: path.join(ROOT, 'media', 'relay', 'kernel', 'native'), name: 'ciphergate_kfwd', without: 'media is relayed in user space only' },
+  { dir: path.join(ROOT, 'media', 'relay', 'io', 'native'), name: 'ciphergate_udpio', without: "media sockets use Node's dgram" },
 ];
 /** A cold build takes about 2 s here; this only stops a hung compiler. */
 const BUILD_TIMEOUT_MS = 5 * 60 * 1000;

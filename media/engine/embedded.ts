@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../gateway/log/logger';
 import { KernelForwarder } from '../relay/kernel/forwarder';
+import { udpIoFault } from '../relay/io/native';
 import { defaultKeyRing, isUnspecifiedAddress, type SdesKeyRing } from '../sdp';
 import { PortAllocator } from '../relay/ports';
 import { RelayPool } from '../relay/pool';
@@ -60,6 +61,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
         maxPacketsPerSec: this.settings.maxPacketsPerSec,
         sweepIntervalMs: options.sweepIntervalMs ?? 1000,
         kernel: this.kernelForwarder?.wire,
+        batchedIo: this.batchedIo(),
       },
       now: options.now,
       onEvent: (e) => this.onRelayEvent(e),
@@ -174,6 +176,14 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
     this.calls.clear();
     await this.pool.close();
     this.kernelForwarder?.close();
+  }
+
+  /** Whether the relay threads use the batched socket I/O addon (they load it themselves). */
+  private batchedIo(): boolean {
+    if (this.settings.batchedIo === 'off') return false;
+    const fault = udpIoFault();
+    if (fault !== undefined) this.log?.info("media: batched socket I/O unavailable, using Node's dgram", { reason: fault });
+    return fault === undefined;
   }
 
   private openKernelForwarder(): KernelForwarder | undefined {

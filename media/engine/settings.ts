@@ -22,6 +22,8 @@ export interface MediaSettings {
   readonly warmStreams?: number;
   /** In-kernel forwarding of latched pass-through legs; default 'off'. */
   readonly kernelForwarding?: 'auto' | 'off';
+  /** Media sockets read in batches by the native I/O addon when it is built; default 'auto'. */
+  readonly batchedIo?: 'auto' | 'off';
 }
 
 export interface ResolvedMediaSettings {
@@ -37,6 +39,7 @@ export interface ResolvedMediaSettings {
   readonly maxPacketsPerSec: number;
   readonly warmStreams: number;
   readonly kernelForwarding: 'auto' | 'off';
+  readonly batchedIo: 'auto' | 'off';
 }
 
 export class MediaSettingsError extends Error {
@@ -66,6 +69,7 @@ export function resolveMediaSettings(s: MediaSettings, cpus: number = os.cpus().
     maxPacketsPerSec: s.maxPacketsPerSec,
     warmStreams: s.warmStreams ?? 0,
     kernelForwarding: s.kernelForwarding ?? 'off',
+    batchedIo: s.batchedIo ?? 'auto',
   };
 }
 

@@ -9,6 +9,10 @@
  */
 import type { OpenReply, RelayCommand, RelayEvent, RelayReply, RelaySettings, StreamStatsWire } from './protocol';
 import { KernelRules } from './kernel/rules';
+import { BatchedSockets } from './io/batched';
+import { DgramSockets } from './io/dgram';
+import { loadUdpIo } from './io/native';
+import type { SocketOpener } from './io/sockets';
 import { RelayStream, StreamOpenError, type StreamHost } from './stream';
 
 export interface RelayHostOptions extends RelaySettings {
@@ -21,6 +25,7 @@ export class RelayHost implements StreamHost {
   readonly now: () => number;
   readonly maxPacketsPerSec: number;
   readonly kernelRules: KernelRules | undefined;
+  readonly sockets: SocketOpener;
   private readonly streams = new Map<number, RelayStream>();
   /** callId → its streams here, for the per-call inactivity rule. */
   private readonly calls = new Map<string, Set<RelayStream>>();
@@ -33,6 +38,8 @@ export class RelayHost implements StreamHost {
     this.now = options.now ?? Date.now;
     this.maxPacketsPerSec = options.maxPacketsPerSec;
     this.kernelRules = options.kernel ? KernelRules.forForwarder(options.kernel) : undefined;
+    const addon = options.batchedIo === true ? loadUdpIo() : null;
+    this.sockets = addon ? new BatchedSockets(addon) : new DgramSockets();
     if (options.sweepIntervalMs > 0) {
       this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs);
       this.timer.unref();
@@ -107,6 +114,7 @@ export class RelayHost implements StreamHost {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     for (const id of [...this.streams.keys()]) this.closeStream(id);
+    this.sockets.close();
   }
 
   private async open(cmd: Extract<RelayCommand, { op: 'open' }>): Promise<OpenReply> {

@@ -15,7 +15,7 @@
  * a new source may latch under the same rule (a mobile client moved), so a busy stream cannot be
  * hijacked by a faster sender.
  */
-import type { RemoteInfo } from 'node:dgram';
+import type { Source } from './io/sockets';
 
 /** How long a latched source must be silent before another may take its place. */
 export const RELATCH_QUIET_MS = 2000;
@@ -28,7 +28,7 @@ export interface Latch {
 }
 
 /** May a packet from `rinfo` be processed (before any latching decision)? */
-export function admissible(latch: Latch | undefined, rinfo: RemoteInfo, now: number, anyone: boolean, sdpHost: string | undefined): boolean {
+export function admissible(latch: Latch | undefined, rinfo: Source, now: number, anyone: boolean, sdpHost: string | undefined): boolean {
   if (latch !== undefined) {
     if (latch.port === rinfo.port && latch.address === rinfo.address) return true;
     if (now - latch.at < RELATCH_QUIET_MS) return false;
@@ -37,7 +37,7 @@ export function admissible(latch: Latch | undefined, rinfo: RemoteInfo, now: num
 }
 
 /** The latch after an accepted packet from `rinfo` (the same object, refreshed, when unchanged). */
-export function latchOn(latch: Latch | undefined, rinfo: RemoteInfo, now: number): Latch {
+export function latchOn(latch: Latch | undefined, rinfo: Source, now: number): Latch {
   if (latch !== undefined && latch.port === rinfo.port && latch.address === rinfo.address) {
     latch.at = now;
     return latch;

@@ -19,7 +19,6 @@
  * 'opaque' and a leg's source is latched here, the kernel relays that source's packets itself;
  * this thread counts them from the forwarder's counters (harvestKernel) and still sees the rest.
  */
-import type { Socket, RemoteInfo } from 'node:dgram';
 import { SrtpAuthError, SrtpFormatError, SrtpReplayError, type SrtpContext } from '../srtp';
 import { ContinuityRewriter, RtcpTranslation } from './continuity';
 import { admissible, latchOn, type Latch } from './latch';
@@ -41,6 +40,7 @@ import {
   timestamp,
 } from './rtp';
 import type { Component, LegOffload } from './offload';
+import type { RelaySocket, Source } from './io/sockets';
 import { DROP, LegCounters } from './stats';
 
 const NO_PT = 255;
@@ -89,14 +89,12 @@ export class RelayLeg {
 
   constructor(
     private readonly owner: LegOwner,
-    readonly rtpSocket: Socket,
-    readonly rtcpSocket: Socket,
+    readonly rtpSocket: RelaySocket,
+    readonly rtcpSocket: RelaySocket,
   ) {
     this.rewriter = new ContinuityRewriter(8000, owner.now);
     this.tokens = owner.maxPacketsPerSec;
     this.refilledAt = owner.now();
-    rtpSocket.on('message', (msg, rinfo) => this.guarded(msg, rinfo, false));
-    rtcpSocket.on('message', (msg, rinfo) => this.guarded(msg, rinfo, true));
   }
 
   /** Pairs two legs; call once, after both exist. */
@@ -169,8 +167,12 @@ export class RelayLeg {
   // Receive
   // ---------------------------------------------------------------------------------------------
 
-  /** No packet, however crafted, may take the relay thread down. */
-  private guarded(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean): void {
+  /**
+   * A datagram that arrived on this leg's RTP (`onRtcpPort` false) or RTCP port. `msg` may be
+   * changed in place and is not kept after the call (io/sockets.ts). No packet, however crafted,
+   * may take the relay thread down.
+   */
+  receive(msg: Buffer, rinfo: Source, onRtcpPort: boolean): void {
     try {
       this.onDatagram(msg, rinfo, onRtcpPort);
     } catch {
@@ -178,7 +180,7 @@ export class RelayLeg {
     }
   }
 
-  private onDatagram(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean): void {
+  private onDatagram(msg: Buffer, rinfo: Source, onRtcpPort: boolean): void {
     const now = this.owner.now();
     if (this.tokens < 1 && !this.refill(now)) return this.drop(DROP.flood, now);
     this.tokens--;
@@ -190,7 +192,7 @@ export class RelayLeg {
     this.onRtp(msg, rinfo, now);
   }
 
-  private onRtp(msg: Buffer, rinfo: RemoteInfo, now: number): void {
+  private onRtp(msg: Buffer, rinfo: Source, now: number): void {
     const latch = this.latchedRtp;
     if (!this.admissible(latch, rinfo, now)) return this.drop(DROP['unexpected-source'], now);
     let packet = msg;
@@ -238,7 +240,7 @@ export class RelayLeg {
     for (const f of frames) this.other.sendRtp(f, payloadType(f), RTP_HEADER_LENGTH, this, now);
   }
 
-  private onRtcp(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean, now: number): void {
+  private onRtcp(msg: Buffer, rinfo: Source, onRtcpPort: boolean, now: number): void {
     const latch = onRtcpPort ? this.latchedRtcp : this.latchedRtp;
     if (!this.admissible(latch, rinfo, now)) return this.drop(DROP['unexpected-source'], now);
     let packet = msg;
@@ -279,7 +281,7 @@ export class RelayLeg {
   }
 
   /** End-to-end pass-through: the first octet is all that is read (RFC 7983), nothing is changed. */
-  private onOpaque(msg: Buffer, rinfo: RemoteInfo, onRtcpPort: boolean, now: number): void {
+  private onOpaque(msg: Buffer, rinfo: Source, onRtcpPort: boolean, now: number): void {
     if (!isMultiplexedMediaOctet(msg[0]!)) return this.drop(DROP.malformed, now);
     const latch = onRtcpPort ? this.latchedRtcp : this.latchedRtp;
     const offload = this.offload;
@@ -368,7 +370,7 @@ export class RelayLeg {
   }
 
   /** Step 3 (see latch.ts): SRTP legs admit anyone to authentication; plain legs per their policy. */
-  private admissible(latch: Latch | undefined, rinfo: RemoteInfo, now: number): boolean {
+  private admissible(latch: Latch | undefined, rinfo: Source, now: number): boolean {
     return admissible(latch, rinfo, now, this.mode === 'srtp' || this.latchPolicy === 'any-source', this.sdpHost);
   }
 

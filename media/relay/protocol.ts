@@ -166,4 +166,6 @@ export interface RelaySettings {
   readonly sweepIntervalMs: number;
   /** The engine's in-kernel forwarder (media.kernelForwarding), when it has one. */
   readonly kernel?: KernelForwarderWire;
+  /** Media sockets read in batches by the native I/O addon when it is built (media.batchedIo); else dgram. */
+  readonly batchedIo?: boolean;
 }

@@ -4,8 +4,7 @@
  * The stream keeps what the host needs: last activity (inactivity timeout), rate-limited log
  * lines about drops, and rate-limited SRTP authentication failure events.
  */
-import dgram, { type Socket } from 'node:dgram';
-import { isIP } from 'node:net';
+import type { RelaySocket, SocketOpener, Source } from './io/sockets';
 import type { KernelRules } from './kernel/rules';
 import { RelayLeg, type LegOwner } from './leg';
 import { LegOffload } from './offload';
@@ -17,35 +16,11 @@ export const DROP_LOG_INTERVAL_MS = 10_000;
 /** At most one srtpAuthFailure event per leg of a stream per this interval. */
 export const AUTH_EVENT_INTERVAL_MS = 1_000;
 
-/**
- * dgram resolves the destination of every send through dns.lookup, which defers to the next tick
- * even for an IP literal. Every address the relay sends to or binds is an IP literal checked by
- * the engine, so the lookup is the identity, synchronously.
- */
-function literalLookup(address: string, family: number, callback: (err: Error | null, address: string, family: number) => void): void {
-  callback(null, address, family);
-}
-
-export function createMediaSocket(address: string): Socket {
-  const type = isIP(address) === 6 ? 'udp6' : 'udp4';
-  return dgram.createSocket({ type, lookup: literalLookup as unknown as dgram.SocketOptions['lookup'] });
-}
-
-/** Binds `socket` to address:port exclusively; rejects with the system error code (EADDRINUSE, ...). */
-export function bindSocket(socket: Socket, address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => reject(err);
-    socket.once('error', onError);
-    socket.bind({ address, port, exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
-}
-
 export interface StreamHost {
   readonly now: () => number;
   readonly maxPacketsPerSec: number;
+  /** Opens this thread's media sockets (io/). */
+  readonly sockets: SocketOpener;
   /** The engine's in-kernel forwarder, when it has one (kernel/). */
   readonly kernelRules?: KernelRules;
   emit(event: RelayEvent): void;
@@ -71,7 +46,7 @@ export class RelayStream implements LegOwner {
     index: number,
     readonly address: string,
     readonly ports: readonly [number, number],
-    sockets: readonly Socket[],
+    sockets: readonly RelaySocket[],
     private readonly host: StreamHost,
   ) {
     this.index = index;
@@ -89,12 +64,6 @@ export class RelayStream implements LegOwner {
       a.offload = new LegOffload(host.kernelRules);
       b.offload = new LegOffload(host.kernelRules);
     }
-    for (const leg of this.legs) {
-      // Asynchronous send failures surface as 'error' events; they must never crash the thread.
-      const onError = (): void => leg.drop(DROP['send-error'], this.now());
-      leg.rtpSocket.on('error', onError);
-      leg.rtcpSocket.on('error', onError);
-    }
   }
 
   /**
@@ -109,24 +78,28 @@ export class RelayStream implements LegOwner {
     address: string,
     ports: readonly [number, number],
   ): Promise<RelayStream> {
-    const sockets: Socket[] = [];
+    const sockets: RelaySocket[] = [];
+    // The legs exist once every port is bound; a datagram before that is dropped, as unnegotiated.
+    const legs: RelayLeg[] = [];
     try {
       for (let leg = 0; leg < 2; leg++) {
-        for (const port of [ports[leg]!, ports[leg]! + 1]) {
-          const s = createMediaSocket(address);
-          sockets.push(s);
+        for (const [port, onRtcpPort] of [[ports[leg]!, false], [ports[leg]! + 1, true]] as const) {
+          const onMessage = (msg: Buffer, source: Source): void => legs[leg]?.receive(msg, source, onRtcpPort);
+          const onSendError = (): void => legs[leg]?.drop(DROP['send-error'], host.now());
           try {
-            await bindSocket(s, address, port);
+            sockets.push(await host.sockets.open(address, port, onMessage, onSendError));
           } catch (e) {
             throw new StreamOpenError(leg as 0 | 1, (e as NodeJS.ErrnoException).code ?? 'EBIND');
           }
         }
       }
     } catch (e) {
-      for (const s of sockets) closeQuietly(s);
+      for (const s of sockets) s.close();
       throw e;
     }
-    return new RelayStream(streamId, callId, index, address, ports, sockets, host);
+    const stream = new RelayStream(streamId, callId, index, address, ports, sockets, host);
+    legs.push(...stream.legs);
+    return stream;
   }
 
   /** A reserved stream (opened with callId '') joins a call: from now on it is that call's stream. */
@@ -225,13 +198,5 @@ export class StreamOpenError extends Error {
   ) {
     super(`cannot bind the media port of leg ${leg}: ${code}`);
     this.name = 'StreamOpenError';
-  }
-}
-
-function closeQuietly(s: Socket): void {
-  try {
-    s.close();
-  } catch {
-    // never bound: nothing to close
   }
 }

@@ -1,19 +1,20 @@
 /**
  * Bridge modes through the engine on loopback sockets with the real SRTP contexts (issue "media
  * plane" §5): SRTP ↔ RTP termination, SRTP ↔ SRTP re-keying, RTCP mux translation (RFC 5761),
- * and end-to-end pass-through byte identity.
+ * and end-to-end pass-through byte identity. Each with the relay's sockets read in batches by the
+ * native I/O addon (media.batchedIo: auto, the default) and on Node's dgram (off).
  */
 import assert from 'node:assert/strict';
 import { parseSdp, cryptoAttributeValues, parseCryptoAttribute } from '../../../media/sdp';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
 import { bridge, rtcpCompound, rtpPacket, sleep, startEngine, waitFor, peerFixture } from './helpers';
 
-describe('media engine bridge modes', () => {
+for (const batchedIo of ['auto', 'off'] as const) describe(`media engine bridge modes, batched socket I/O ${batchedIo}`, () => {
   let engine: EmbeddedMediaEngine;
   const open = peerFixture(() => engine);
 
   beforeEach(() => {
-    engine = startEngine();
+    engine = startEngine({ batchedIo });
   });
 
   describe('Terminate SRTP ↔ RTP (RFC 3711 §3.3, §3.4)', () => {

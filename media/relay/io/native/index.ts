@@ -1,0 +1,49 @@
+/**
+ * Loader of the relay threads' UDP I/O addon (binding.gyp, src/udpio.c): media sockets in one epoll
+ * set per thread, read in batches with recvmmsg(2), written with sendto(2). Optional: when it is
+ * not built or fails to load, `loadUdpIo()` returns null and the relay uses Node's dgram.
+ */
+import { addonPath, tryLoadAddon } from '../../../addon';
+
+/** One thread's media sockets; see src/udpio.c for the contract of each method. */
+export interface NativeUdpIo {
+  /** Binds a UDP socket exclusively; its id. Throws an Error whose `code` names the errno. */
+  open(family: 4 | 6, address: string, port: number): number;
+  close(id: number): void;
+  /** Where send(id, ...) goes from now on; throws TypeError on a literal not of the socket's family. */
+  setTarget(id: number, port: number, address: string): void;
+  /** sendto(2), synchronously: 0, or its errno. */
+  send(id: number, packet: Uint8Array): number;
+  /** The source address of a filled slot, as text (IPv6 sources; IPv4 ones are in meta). */
+  addressOf(slot: number): string;
+  destroy(): void;
+}
+
+export interface NativeUdpIoAddon {
+  /** `onBatch(count)` is called with slots 0..count-1 of `data`/`meta` filled. */
+  readonly UdpIo: new (data: Uint8Array, meta: Int32Array, onBatch: (count: number) => void) => NativeUdpIo;
+  /** Octets of one slot in `data`. */
+  readonly SLOT_OCTETS: number;
+  /** Int32s of one slot in `meta`: socket id, length (-1: truncated), port, family, address words. */
+  readonly META_INTS: number;
+  readonly MAX_SLOTS: number;
+}
+
+function isAddon(value: unknown): value is NativeUdpIoAddon {
+  const v = value as Record<string, unknown> | null;
+  return typeof v === 'object' && v !== null && typeof v.UdpIo === 'function' && typeof v.SLOT_OCTETS === 'number' && typeof v.META_INTS === 'number';
+}
+
+let loaded: { addon: NativeUdpIoAddon | null; fault: string | undefined } | undefined;
+
+/** The addon (loaded at most once per thread), or null. */
+export function loadUdpIo(): NativeUdpIoAddon | null {
+  loaded ??= tryLoadAddon(addonPath(__dirname, 'media/relay/io/native', 'ciphergate_udpio.node'), isAddon);
+  return loaded.addon;
+}
+
+/** Why the addon is not there (undefined when it is). */
+export function udpIoFault(): string | undefined {
+  loaded ??= tryLoadAddon(addonPath(__dirname, 'media/relay/io/native', 'ciphergate_udpio.node'), isAddon);
+  return loaded.fault;
+}

@@ -1,0 +1,35 @@
+/**
+ * The relay's media sockets, behind one interface with two implementations: Node's dgram (one
+ * libuv read callback, Buffer and RemoteInfo per datagram) and the native batched I/O of
+ * batched.ts (recvmmsg(2) batches, one JavaScript call per batch). The relay legs (leg.ts) see only
+ * `RelaySocket`; a thread's `SocketOpener` decides which.
+ */
+
+/** Where a datagram came from. Valid during the handler call only: copy what must be kept. */
+export interface Source {
+  readonly address: string;
+  readonly port: number;
+}
+
+/**
+ * Called for each datagram received. `msg` is valid during the call only (the batched opener
+ * reuses its memory for the next batch): a packet that must outlive the call must be copied.
+ */
+export type DatagramHandler = (msg: Buffer, source: Source) => void;
+
+export interface RelaySocket {
+  /** Sends `packet` (not kept after the call returns) to port/address; a failure calls `onSendError`. */
+  send(packet: Uint8Array, port: number, address: string): void;
+  close(): void;
+}
+
+export interface SocketOpener {
+  readonly kind: 'batched' | 'dgram';
+  /**
+   * Binds address:port exclusively. Rejects with an error whose `code` names the system error
+   * (EADDRINUSE, ...).
+   */
+  open(address: string, port: number, onMessage: DatagramHandler, onSendError: () => void): Promise<RelaySocket>;
+  /** Closes every socket it opened; the opener is not used again. */
+  close(): void;
+}

@@ -1,0 +1,233 @@
+/**
+ * The relay threads' batched media sockets (media/relay/io/batched.ts over the native addon
+ * io/native/src/udpio.c), against Node's own dgram sockets as the peers, on loopback.
+ */
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { randomInt } from 'node:crypto';
+import { BatchedSockets } from '../../../media/relay/io/batched';
+import { DgramSockets } from '../../../media/relay/io/dgram';
+import { loadUdpIo, udpIoFault } from '../../../media/relay/io/native';
+import type { RelaySocket, SocketOpener, Source } from '../../../media/relay/io/sockets';
+
+interface Received {
+  msg: Buffer;
+  source: Source;
+}
+
+function peer(type: 'udp4' | 'udp6' = 'udp4', address = '127.0.0.1'): Promise<dgram.Socket> {
+  const s = dgram.createSocket(type);
+  return new Promise((resolve) => s.bind(0, address, () => resolve(s)));
+}
+
+/** Resolves once `list` holds `n` entries (polling), or rejects after `ms`. */
+async function until(list: readonly unknown[], n: number, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (list.length < n) {
+    if (Date.now() > end) throw new Error(`${list.length} of ${n} arrived`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function received(s: dgram.Socket): Buffer[] {
+  const out: Buffer[] = [];
+  s.on('message', (m) => out.push(m));
+  return out;
+}
+
+/** Opens a socket on a free even port of 20000..29998 (below the engine tests' ranges). */
+async function openFree(opener: SocketOpener, onMessage: (msg: Buffer, source: Source) => void, onSendError = (): void => undefined, address = '127.0.0.1'): Promise<{ socket: RelaySocket; port: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 2 * randomInt(10000, 15000);
+    try {
+      return { socket: await opener.open(address, port, onMessage, onSendError), port };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    }
+  }
+  throw new Error('no free port');
+}
+
+const addon = loadUdpIo();
+
+for (const kind of ['batched', 'dgram'] as const) {
+  describe(`media/relay/io: ${kind} media sockets`, function () {
+    const peers: dgram.Socket[] = [];
+    let opener: SocketOpener;
+
+    before(function () {
+      if (kind === 'batched' && addon === null) {
+        // The addon is built by `npm run build`; its absence here is a build fault worth seeing.
+        assert.fail(`the batched I/O addon is not built: ${udpIoFault()}`);
+      }
+    });
+    beforeEach(() => {
+      opener = kind === 'batched' ? new BatchedSockets(addon!) : new DgramSockets();
+    });
+    afterEach(() => {
+      opener.close();
+      for (const p of peers.splice(0)) p.close();
+    });
+
+    it('MUST deliver each datagram with its content and source, in order, even in a burst of 150', async () => {
+      const got: Received[] = [];
+      const { port } = await openFree(opener, (msg, source) => got.push({ msg: Buffer.from(msg), source: { address: source.address, port: source.port } }));
+      const p = await peer();
+      peers.push(p);
+      for (let i = 0; i < 150; i++) {
+        const d = Buffer.alloc(4 + (i % 200));
+        d.writeUInt32BE(i);
+        p.send(d, port, '127.0.0.1');
+      }
+      await until(got, 150);
+      got.forEach((g, i) => {
+        assert.equal(g.msg.readUInt32BE(0), i);
+        assert.equal(g.msg.length, 4 + (i % 200));
+        assert.deepEqual(g.source, { address: '127.0.0.1', port: p.address().port });
+      });
+    });
+
+    it('MUST tell apart the sockets a batch reads from', async () => {
+      const a: number[] = [];
+      const b: number[] = [];
+      const sa = await openFree(opener, (msg) => a.push(msg[0]!));
+      const sb = await openFree(opener, (msg) => b.push(msg[0]!));
+      const p = await peer();
+      peers.push(p);
+      for (let i = 0; i < 50; i++) {
+        p.send(Buffer.from([1]), sa.port, '127.0.0.1');
+        p.send(Buffer.from([2]), sb.port, '127.0.0.1');
+      }
+      await until(a, 50);
+      await until(b, 50);
+      assert.ok(a.every((x) => x === 1) && b.every((x) => x === 2));
+    });
+
+    it('MUST send from its own port to the destination given, and follow a change of destination', async () => {
+      const { socket, port } = await openFree(opener, () => undefined);
+      const p1 = await peer();
+      const p2 = await peer();
+      peers.push(p1, p2);
+      const at1: { msg: Buffer; port: number }[] = [];
+      p1.on('message', (msg, r) => at1.push({ msg, port: r.port }));
+      const at2 = received(p2);
+      socket.send(Buffer.from('one'), p1.address().port, '127.0.0.1');
+      socket.send(Buffer.from('two'), p2.address().port, '127.0.0.1');
+      await until(at1, 1);
+      await until(at2, 1);
+      assert.equal(at1[0]!.msg.toString(), 'one');
+      assert.equal(at1[0]!.port, port);
+      assert.equal(at2[0]!.toString(), 'two');
+    });
+
+    it('MUST report a send to an address it cannot reach as a send error, not throw', async () => {
+      let errors = 0;
+      const { socket } = await openFree(opener, () => undefined, () => errors++);
+      socket.send(Buffer.from('x'), 9, '255.255.255.255'); // broadcast without SO_BROADCAST: EACCES
+      const end = Date.now() + 2000;
+      while (errors === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(errors, 1);
+    });
+
+    it('MUST refuse a port already bound with EADDRINUSE and keep the first socket working', async () => {
+      const got: Buffer[] = [];
+      const { port } = await openFree(opener, (m) => got.push(Buffer.from(m)));
+      await assert.rejects(opener.open('127.0.0.1', port, () => undefined, () => undefined), (e: NodeJS.ErrnoException) => e.code === 'EADDRINUSE');
+      const p = await peer();
+      peers.push(p);
+      p.send(Buffer.from('still'), port, '127.0.0.1');
+      await until(got, 1);
+      assert.equal(got[0]!.toString(), 'still');
+    });
+
+    it('MUST stop delivering to a closed socket and free its port', async () => {
+      const got: Buffer[] = [];
+      const { socket, port } = await openFree(opener, (m) => got.push(m));
+      socket.close();
+      socket.close(); // twice is harmless
+      const again = await opener.open('127.0.0.1', port, (m) => got.push(Buffer.from(m)), () => undefined);
+      const p = await peer();
+      peers.push(p);
+      p.send(Buffer.from('new'), port, '127.0.0.1');
+      await until(got, 1);
+      assert.equal(got.length, 1);
+      again.close();
+    });
+
+    it('MUST carry IPv6 sources as text', async () => {
+      const got: Received[] = [];
+      const { port } = await openFree(opener, (msg, source) => got.push({ msg: Buffer.from(msg), source: { address: source.address, port: source.port } }), undefined, '::1');
+      const p = await peer('udp6', '::1');
+      peers.push(p);
+      p.send(Buffer.from('v6'), port, '::1');
+      await until(got, 1);
+      assert.deepEqual(got[0]!.source, { address: '::1', port: p.address().port });
+    });
+  });
+}
+
+describe('media/relay/io: batched media sockets only', () => {
+  let opener: BatchedSockets | undefined;
+  const peers: dgram.Socket[] = [];
+  afterEach(() => {
+    opener?.close();
+    for (const p of peers.splice(0)) p.close();
+  });
+
+  it('MUST hand a datagram longer than a slot on empty (dropped as malformed), and the next intact', async function () {
+    if (addon === null) this.skip();
+    opener = new BatchedSockets(addon!);
+    const got: number[] = [];
+    const { port } = await openFree(opener, (m) => got.push(m.length));
+    const p = await peer();
+    peers.push(p);
+    p.send(Buffer.alloc(addon!.SLOT_OCTETS + 1), port, '127.0.0.1');
+    p.send(Buffer.alloc(172), port, '127.0.0.1');
+    await until(got, 2);
+    assert.deepEqual(got, [0, 172]);
+  });
+
+  it('MUST go on with a batch when a handler throws', async function () {
+    if (addon === null) this.skip();
+    opener = new BatchedSockets(addon!);
+    const got: number[] = [];
+    const { port } = await openFree(opener, (m) => {
+      got.push(m[0]!);
+      if (m[0] === 1) throw new Error('a faulty handler');
+    });
+    const p = await peer();
+    peers.push(p);
+    for (const i of [1, 2, 3]) p.send(Buffer.from([i]), port, '127.0.0.1');
+    await until(got, 3);
+    assert.deepEqual(got, [1, 2, 3]);
+  });
+
+  it('MUST refuse to open once closed, and close its sockets (the port is free again)', async function () {
+    if (addon === null) this.skip();
+    opener = new BatchedSockets(addon!);
+    const { port } = await openFree(opener, () => undefined);
+    opener.close();
+    await assert.rejects(opener.open('127.0.0.1', port + 2, () => undefined, () => undefined), /closed/);
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(port, '127.0.0.1', () => resolve());
+    });
+    s.close();
+  });
+
+  it('MUST refuse bad arguments with a TypeError naming them', function () {
+    if (addon === null) this.skip();
+    const io = new addon!.UdpIo(Buffer.alloc(addon!.SLOT_OCTETS), new Int32Array(addon!.META_INTS), () => undefined);
+    try {
+      assert.throws(() => io.open(5 as 4, '127.0.0.1', 0), /family must be 4 or 6/);
+      assert.throws(() => io.open(4, 'not-an-ip', 0), /IP literal/);
+      assert.throws(() => io.open(4, '127.0.0.1', 70000), /port must be/);
+      assert.throws(() => io.send(12345, Buffer.alloc(1)), /not an open socket id/);
+      assert.throws(() => new addon!.UdpIo(Buffer.alloc(10), new Int32Array(8), () => undefined), /slots/);
+    } finally {
+      io.destroy();
+    }
+    assert.throws(() => io.open(4, '127.0.0.1', 0), /destroyed/);
+  });
+});
