@@ -154,13 +154,15 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       /* JavaScript may have closed (or reopened) this id during a delivery. */
       if (id >= io->cap || io->socks[id].fd < 0) break;
       uint32_t room = io->slots - filled;
-      for (uint32_t k = filled; k < io->slots; k++) {
-        io->msgs[k].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
-        io->msgs[k].msg_hdr.msg_flags = 0;
-      }
       int got = recvmmsg(io->socks[id].fd, &io->msgs[filled], room, MSG_DONTWAIT, NULL);
       if (got <= 0) break; /* EAGAIN: drained; other errors: nothing to read now */
-      for (int k = 0; k < got; k++) fill_meta(io, filled + (uint32_t)k, id);
+      for (int k = 0; k < got; k++) {
+        uint32_t slot = filled + (uint32_t)k;
+        fill_meta(io, slot, id);
+        /* The kernel shortened it to the source's length (and writes msg_flags itself): restored
+           only for the slots it filled, not for the whole batch before every read. */
+        io->msgs[slot].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+      }
       filled += (uint32_t)got;
       if (filled == io->slots) {
         deliver(io, filled);
@@ -298,6 +300,7 @@ static napi_value Construct(napi_env env, napi_callback_info info) {
     io->msgs[k].msg_hdr.msg_iov = &io->iov[k];
     io->msgs[k].msg_hdr.msg_iovlen = 1;
     io->msgs[k].msg_hdr.msg_name = &io->addrs[k];
+    io->msgs[k].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
   }
   napi_value resource, name;
   napi_create_object(env, &resource);
