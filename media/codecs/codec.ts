@@ -9,6 +9,7 @@
  *   mono, 16-bit signed, native byte order (an Int16Array).
  */
 import { CodecClosedError, CodecConfigError, CodecPayloadError } from './errors';
+import { PitchConcealer } from './plc';
 
 /** Codecs that can be created by {@link createCodec} (see media/codecs/index.ts). */
 export type CodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
@@ -36,7 +37,8 @@ export interface AudioCodec {
   decode(payload: Uint8Array): Int16Array;
   /**
    * PCM to play in place of one lost packet, as long as the last decoded one (20 ms before the
-   * first packet). Opus runs its decoder's concealment (RFC 6716 §4.4); G.711 plays silence.
+   * first packet). Opus runs its decoder's concealment (RFC 6716 §4.4); G.711 and G.722 repeat
+   * the last pitch period (plc.ts, after G.711 Appendix I).
    */
   decodeLost(): Int16Array;
   /**
@@ -77,16 +79,12 @@ export function checkPtime(ptimeMs: number): void {
 /** Decoded payloads longer than this (in ms) are refused: no RTP audio packet is that long. */
 export const MAX_PACKET_MS = 120;
 
-/** Clamp a number to the 16-bit signed range after rounding (used after filtering/mixing). */
-export function toInt16(v: number): number {
-  const r = Math.round(v);
-  return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
-}
+export { toInt16 } from './pcm';
 
 /**
  * What the waveform codecs (G.711, G.722) share: no concealment of their own, so a lost packet is
- * played as silence as long as the last one (cf. G.711 Appendix I, G.722 Appendix IV, neither
- * implemented), a payload length check, and the closed state. Subclasses only code.
+ * concealed here by repeating the last pitch period (plc.ts, after G.711 Appendix I) for as long
+ * as the last packet, a payload length check, and the closed state. Subclasses only code.
  */
 export abstract class WaveformCodec implements AudioCodec {
   abstract readonly name: CodecName;
@@ -95,14 +93,16 @@ export abstract class WaveformCodec implements AudioCodec {
   readonly channels = 1;
   /** PCM samples of the last decoded packet (20 ms before the first). */
   private lastSamples: number;
+  private readonly concealer: PitchConcealer;
   private closed = false;
 
-  /** `maxPayload`: the longest payload accepted, in octets. */
+  /** `pcmRate`: the rate of the PCM decode() returns; `maxPayload`: the longest payload accepted, in octets. */
   protected constructor(
-    firstSamples: number,
+    pcmRate: number,
     private readonly maxPayload: number,
   ) {
-    this.lastSamples = firstSamples;
+    this.lastSamples = pcmRate / 50;
+    this.concealer = new PitchConcealer(pcmRate);
   }
 
   abstract frameSamples(ptimeMs: number): number;
@@ -113,12 +113,13 @@ export abstract class WaveformCodec implements AudioCodec {
     checkPayloadLength(this.name, payload.length, this.maxPayload);
     const pcm = this.decodePayload(payload);
     this.lastSamples = pcm.length;
+    this.concealer.received(pcm);
     return pcm;
   }
 
   decodeLost(): Int16Array {
     this.check();
-    return new Int16Array(this.lastSamples);
+    return this.concealer.conceal(this.lastSamples);
   }
 
   encode(pcm: Int16Array): Buffer {

@@ -91,7 +91,7 @@ export class G711Codec extends WaveformCodec {
   private readonly dec: Readonly<Int16Array>;
 
   constructor(readonly name: 'PCMU' | 'PCMA') {
-    super(160, MAX_PAYLOAD);
+    super(8000, MAX_PAYLOAD);
     if (name !== 'PCMU' && name !== 'PCMA') throw new CodecConfigError(`not a G.711 law: ${String(name)}`);
     this.enc = name === 'PCMU' ? ULAW_ENCODE : ALAW_ENCODE;
     this.dec = name === 'PCMU' ? ULAW_DECODE : ALAW_DECODE;

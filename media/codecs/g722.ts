@@ -268,7 +268,7 @@ export class G722Codec extends WaveformCodec {
   private readonly decoder = new G722Decoder();
 
   constructor() {
-    super(320, MAX_PAYLOAD);
+    super(16000, MAX_PAYLOAD);
   }
 
   frameSamples(ptimeMs: number): number {

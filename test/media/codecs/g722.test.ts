@@ -205,11 +205,11 @@ describe('G.722 (ITU-T G.722 mode 1, RFC 3551 §4.5.2)', () => {
     assert.throws(() => c.decodeLost(), CodecClosedError);
   });
 
-  it('MUST conceal a lost packet with silence as long as the last one (20 ms before any)', () => {
+  it('MUST conceal a lost packet as long as the last one (20 ms before any; plc.test.ts: tones)', () => {
     const c = new G722Codec();
     assert.deepEqual(c.decodeLost(), new Int16Array(320));
     c.decode(Buffer.alloc(80, 0x3c));
-    assert.deepEqual(c.decodeLost(), new Int16Array(160));
+    assert.equal(c.decodeLost().length, 160);
   });
 });
 
