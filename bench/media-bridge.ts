@@ -18,6 +18,10 @@
  *
  * When rtpengine is installed (Debian rtpengine-daemon), the same load runs against it in userspace
  * (--table=-1) and both figures are printed with their ratio. `--no-rtpengine` skips it.
+ *
+ * `--calls=N` runs the one level N instead of the search (each backend once, same load) and adds
+ * what the relay threads did meanwhile (bench/threads.ts): CPU per thread and the share of the
+ * time it was runnable. A thread runnable most of the time on less than a core waited for a core.
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -29,11 +33,15 @@ import { udpIoFault } from '../media/relay/io/native';
 import { LoadGenerator, type LoadCall, type LoadResult } from './media-loadgen';
 import { RtpengineNg, rtpengineInstalled } from './rtpengine-ng';
 import { pinGenerator } from './pin';
+import { describeThreads, ThreadSampler } from './threads';
 
 type BenchResult = Record<string, number | string | boolean>;
 
 export interface Backend {
   readonly name: string;
+  /** The process whose threads relay (bench/threads.ts), and a thread of it not to count (the caller's own). */
+  readonly pid: number;
+  readonly skipTid?: number;
   /** CPU time used by the backend so far (all its threads), µs. */
   cpuMicros(): number;
   offer(callId: string, sdp: string, transport: 'RTP/AVP' | 'pass-through'): Promise<string>;
@@ -55,6 +63,8 @@ export async function ciphergateBackend(workers = 0, kernelForwarding: 'auto' | 
   });
   return {
     name: 'ciphergate',
+    pid: process.pid,
+    skipTid: process.pid, // the main thread only waits for the generator
     engine,
     // The relay workers live in this process; its main thread only waits for the generator meanwhile.
     cpuMicros: () => {
@@ -85,6 +95,7 @@ export async function rtpengineBackend(opaqueAsPlain = false): Promise<Backend> 
   const ng = await RtpengineNg.start(port, 50000, 59999);
   return {
     name: 'rtpengine',
+    pid: ng.pid,
     cpuMicros: () => ng.cpuMicros(),
     offer: (callId, sdp, transport) => {
       if (transport !== 'pass-through') return ng.offer(callId, 'a', sdp, transport);
@@ -246,6 +257,44 @@ export function figures(prefix: string, r: CapacityReport): BenchResult {
   };
 }
 
+/** One level, `n` calls, with the relay threads sampled meanwhile (`--calls=N`). */
+export async function singleLevel(makeBackend: () => Promise<Backend>, gen: LoadGenerator, n: number, timing = { warmupMs: 1000, durationMs: 3000 }): Promise<BenchResult> {
+  const backend = await makeBackend();
+  try {
+    const calls = await setupCalls(backend, gen, n, 'srtp', `${backend.name}-one`);
+    const cpu0 = backend.cpuMicros();
+    const t0 = Date.now();
+    const sampler = new ThreadSampler(backend.pid, backend.skipTid);
+    const r = await gen.run({ mode: 'srtp', calls, ...timing });
+    const threads = sampler.stop();
+    const cpuPerCallSecond = (backend.cpuMicros() - cpu0) / n / ((Date.now() - t0) / 1000);
+    const p = backend.name;
+    console.error(`  ${p} srtp ${n} calls: ${verdict(r)}; p50 ${r.p50} ms p99 ${r.p99} ms; threads: ${describeThreads(threads)}`);
+    return {
+      [`${p}_calls`]: n,
+      [`${p}_verdict`]: verdict(r),
+      [`${p}_lost`]: r.lost,
+      [`${p}_p50_ms`]: r.p50,
+      [`${p}_p99_ms`]: r.p99,
+      [`${p}_max_ms`]: r.max,
+      [`${p}_cpu_us_per_call_second`]: Math.round(cpuPerCallSecond),
+      [`${p}_relay_threads`]: describeThreads(threads),
+      [`${p}_generator_cpu_ms`]: r.generatorCpuMs,
+    };
+  } finally {
+    await backend.close();
+  }
+}
+
+/** `--calls=N`: one level instead of the capacity search; undefined when not given. */
+export function callsArg(args: readonly string[]): number | undefined {
+  const a = args.find((x) => x.startsWith('--calls='));
+  if (a === undefined) return undefined;
+  const n = Number(a.slice('--calls='.length));
+  if (!Number.isInteger(n) || n < 1 || n > 5000) throw new RangeError('--calls must be 1..5000');
+  return n;
+}
+
 const LEVELS = [250, 500, 750, 1000, 1250, 1500];
 
 /** `--workers=N` (media.workers); 0 when not given. */
@@ -284,6 +333,7 @@ export function batchedIoArg(args: readonly string[]): 'auto' | 'off' {
 }
 
 export async function run(args: string[] = []): Promise<BenchResult> {
+  const calls = callsArg(args);
   const gen = await LoadGenerator.start();
   const io = batchedIoArg(args);
   const { workers, describe } = layout(args, gen);
@@ -297,6 +347,11 @@ export async function run(args: string[] = []): Promise<BenchResult> {
     result.ciphergate_socket_io = io === 'off' ? 'dgram' : udpIoFault() === undefined ? 'batched' : `dgram (${udpIoFault()})`;
     await probe.close();
     console.error(`media-bridge: Ciphergate EmbeddedMediaEngine, ${result.ciphergate_workers} worker thread(s)`);
+    if (calls !== undefined) {
+      Object.assign(result, await singleLevel(() => ciphergateBackend(workers, 'off', io), gen, calls));
+      if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(result, await singleLevel(() => rtpengineBackend(), gen, calls));
+      return result;
+    }
     Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io), gen, 'srtp', LEVELS)));
     if (args.includes('--no-rtpengine')) {
       result.rtpengine = 'skipped (--no-rtpengine)';

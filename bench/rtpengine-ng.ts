@@ -7,9 +7,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import { CLOCK_TICKS } from './threads';
 
-/** USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on every Linux this runs on). */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 export type Bencode = string | number | Bencode[] | { [key: string]: Bencode };
 
@@ -97,6 +96,11 @@ export class RtpengineNg {
     }
     await ng.close();
     throw new Error(`rtpengine did not start: ${err}`);
+  }
+
+  /** The daemon's process id. */
+  get pid(): number {
+    return this.child.pid ?? -1;
   }
 
   /** CPU time the daemon has used (all its threads), microseconds, from /proc (Linux). */
