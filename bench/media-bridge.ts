@@ -265,8 +265,13 @@ export async function singleLevel(makeBackend: () => Promise<Backend>, gen: Load
     const cpu0 = backend.cpuMicros();
     const t0 = Date.now();
     const sampler = new ThreadSampler(backend.pid, backend.skipTid);
-    const r = await gen.run({ mode: 'srtp', calls, ...timing });
-    const threads = sampler.stop();
+    let r: LoadResult;
+    try {
+      r = await gen.run({ mode: 'srtp', calls, ...timing });
+    } finally {
+      sampler.stop();
+    }
+    const threads = sampler.report();
     const cpuPerCallSecond = (backend.cpuMicros() - cpu0) / n / ((Date.now() - t0) / 1000);
     const p = backend.name;
     console.error(`  ${p} srtp ${n} calls: ${verdict(r)}; p50 ${r.p50} ms p99 ${r.p99} ms; threads: ${describeThreads(threads)}`);

@@ -41,6 +41,7 @@ export class ThreadSampler {
   private samples = 0;
   private readonly startedAt = process.hrtime.bigint();
   private readonly timer: NodeJS.Timeout;
+  private stoppedAt: bigint | undefined;
 
   constructor(
     private readonly pid: number,
@@ -49,13 +50,21 @@ export class ThreadSampler {
   ) {
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
   }
 
-  /** Threads that used at least `minCpu` of a core, busiest first. */
-  stop(minCpu = 0.05): ThreadReport[] {
+  /** Ends the sampling (idempotent). */
+  stop(): void {
+    if (this.stoppedAt !== undefined) return;
     clearInterval(this.timer);
     this.sample();
-    const seconds = Number(process.hrtime.bigint() - this.startedAt) / 1e9;
+    this.stoppedAt = process.hrtime.bigint();
+  }
+
+  /** Threads that used at least `minCpu` of a core from start to stop(), busiest first. */
+  report(minCpu = 0.05): ThreadReport[] {
+    this.stop();
+    const seconds = Number(this.stoppedAt! - this.startedAt) / 1e9;
     const out: ThreadReport[] = [];
     for (const [tid, ticks] of this.last) {
       const cpu = (ticks - (this.first.get(tid) ?? ticks)) / CLOCK_TICKS / seconds;

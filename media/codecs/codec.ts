@@ -129,6 +129,7 @@ export abstract class WaveformCodec implements AudioCodec {
 
   close(): void {
     this.closed = true;
+    this.concealer.clear();
   }
 
   /** A payload of a length already checked → PCM. */

@@ -141,6 +141,14 @@ export class PitchConcealer {
     return cycle;
   }
 
+  /** Forgets the audio it holds (the codec's close()): no call audio stays behind in memory. */
+  clear(): void {
+    this.history.fill(0);
+    this.cycle?.fill(0);
+    this.cycle = undefined;
+    this.erased = 0;
+  }
+
   private remember(pcm: Int16Array): void {
     const h = this.history;
     const n = pcm.length;

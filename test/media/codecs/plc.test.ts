@@ -99,6 +99,14 @@ describe('packet-loss concealment for G.711 and G.722 (G.711 Appendix I style)',
     assert.deepEqual(plc.conceal(160), new Int16Array(160));
   });
 
+  it('MUST forget the audio it holds when cleared (the codec\'s close)', () => {
+    const { plc } = primed(8000, 5, (s, n) => sine(1000, 8000, n, 8000, s));
+    plc.conceal(160);
+    plc.clear();
+    assert.equal(plc.concealing, 0);
+    assert.deepEqual(plc.conceal(160), new Int16Array(160), 'nothing left to repeat');
+  });
+
   it('MUST take frames of any length, shorter or longer than its history', () => {
     const plc = new PitchConcealer(16000);
     plc.received(sine(1000, 16000, 2400)); // 150 ms: more than the history
