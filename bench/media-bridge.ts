@@ -33,7 +33,7 @@ import { udpIoFault } from '../media/relay/io/native';
 import { LoadGenerator, type LoadCall, type LoadResult } from './media-loadgen';
 import { RtpengineNg, rtpengineInstalled } from './rtpengine-ng';
 import { pinGenerator } from './pin';
-import { describeThreads, ThreadSampler } from './threads';
+import { describeThreads, ThreadSampler, type ThreadReport } from './threads';
 
 type BenchResult = Record<string, number | string | boolean>;
 
@@ -174,21 +174,7 @@ export async function searchCapacity(
   const tried: string[] = [];
   let withinP99Target = 0;
   const once = async (n: number): Promise<LevelResult> => {
-    // A fresh backend per level: an overloaded level must not slow the next one down with its backlog.
-    const backend = await makeBackend();
-    let r: LevelResult;
-    try {
-      const tag = `${backend.name}-${run++}`;
-      const calls = await setupCalls(backend, gen, n, mode, tag);
-      const cpu0 = backend.cpuMicros();
-      const t0 = Date.now();
-      const load = await gen.run({ mode, calls, ...timing });
-      // CPU per call and second of media, over the whole run (warm-up and drain included).
-      const cpuPerCallSecond = (backend.cpuMicros() - cpu0) / n / ((Date.now() - t0) / 1000);
-      r = { ...load, cpuPerCallSecond: Math.round(cpuPerCallSecond * 10) / 10 };
-    } finally {
-      await backend.close();
-    }
+    const { result: r, backend } = await measureLevel(makeBackend, gen, n, mode, `${run++}`, timing);
     tried.push(`${n}:${verdict(r)}`);
     if (verdict(r) === 'ok' && r.p99 <= P99_TARGET_MS) withinP99Target = Math.max(withinP99Target, n);
     console.error(`  ${backend.name} ${mode} ${n} calls: ${verdict(r)}; lost ${r.lost}/${r.sent} p50 ${r.p50} ms p99 ${r.p99} ms max ${r.max} ms; ${r.cpuPerCallSecond} µs CPU per call-second; generator lag ${r.sendLagMs} ms${r.verifyFailures ? `; ${r.verifyFailures} unverifiable` : ''}`);
@@ -231,6 +217,39 @@ export async function searchCapacity(
 type LevelResult = LoadResult & { readonly cpuPerCallSecond: number };
 
 /**
+ * One level on a fresh backend (an overloaded level must not slow the next one down with its
+ * backlog): `n` calls set up, the load run, CPU per call and second of media over the whole run
+ * (warm-up and drain included). `sample`: the backend's threads are sampled meanwhile (bench/threads.ts).
+ */
+async function measureLevel(
+  makeBackend: () => Promise<Backend>,
+  gen: LoadGenerator,
+  n: number,
+  mode: 'srtp' | 'opaque',
+  tag: string,
+  timing: { warmupMs: number; durationMs: number },
+  sample = false,
+): Promise<{ result: LevelResult; backend: Backend; threads: ThreadReport[] }> {
+  const backend = await makeBackend();
+  try {
+    const calls = await setupCalls(backend, gen, n, mode, `${backend.name}-${tag}`);
+    const cpu0 = backend.cpuMicros();
+    const t0 = Date.now();
+    const sampler = sample ? new ThreadSampler(backend.pid, backend.skipTid) : undefined;
+    let load: LoadResult;
+    try {
+      load = await gen.run({ mode, calls, ...timing });
+    } finally {
+      sampler?.stop();
+    }
+    const cpuPerCallSecond = (backend.cpuMicros() - cpu0) / n / ((Date.now() - t0) / 1000);
+    return { result: { ...load, cpuPerCallSecond: Math.round(cpuPerCallSecond * 10) / 10 }, backend, threads: sampler?.report() ?? [] };
+  } finally {
+    await backend.close();
+  }
+}
+
+/**
  * 'ok' only when nothing was lost AND the generator kept its schedule: a generator running late
  * offered less than the nominal load, so such a run proves nothing about the backend.
  */
@@ -259,36 +278,20 @@ export function figures(prefix: string, r: CapacityReport): BenchResult {
 
 /** One level, `n` calls, with the relay threads sampled meanwhile (`--calls=N`). */
 export async function singleLevel(makeBackend: () => Promise<Backend>, gen: LoadGenerator, n: number, timing = { warmupMs: 1000, durationMs: 3000 }): Promise<BenchResult> {
-  const backend = await makeBackend();
-  try {
-    const calls = await setupCalls(backend, gen, n, 'srtp', `${backend.name}-one`);
-    const cpu0 = backend.cpuMicros();
-    const t0 = Date.now();
-    const sampler = new ThreadSampler(backend.pid, backend.skipTid);
-    let r: LoadResult;
-    try {
-      r = await gen.run({ mode: 'srtp', calls, ...timing });
-    } finally {
-      sampler.stop();
-    }
-    const threads = sampler.report();
-    const cpuPerCallSecond = (backend.cpuMicros() - cpu0) / n / ((Date.now() - t0) / 1000);
-    const p = backend.name;
-    console.error(`  ${p} srtp ${n} calls: ${verdict(r)}; p50 ${r.p50} ms p99 ${r.p99} ms; threads: ${describeThreads(threads)}`);
-    return {
-      [`${p}_calls`]: n,
-      [`${p}_verdict`]: verdict(r),
-      [`${p}_lost`]: r.lost,
-      [`${p}_p50_ms`]: r.p50,
-      [`${p}_p99_ms`]: r.p99,
-      [`${p}_max_ms`]: r.max,
-      [`${p}_cpu_us_per_call_second`]: Math.round(cpuPerCallSecond),
-      [`${p}_relay_threads`]: describeThreads(threads),
-      [`${p}_generator_cpu_ms`]: r.generatorCpuMs,
-    };
-  } finally {
-    await backend.close();
-  }
+  const { result: r, backend, threads } = await measureLevel(makeBackend, gen, n, 'srtp', 'one', timing, true);
+  const p = backend.name;
+  console.error(`  ${p} srtp ${n} calls: ${verdict(r)}; p50 ${r.p50} ms p99 ${r.p99} ms; threads: ${describeThreads(threads)}`);
+  return {
+    [`${p}_calls`]: n,
+    [`${p}_verdict`]: verdict(r),
+    [`${p}_lost`]: r.lost,
+    [`${p}_p50_ms`]: r.p50,
+    [`${p}_p99_ms`]: r.p99,
+    [`${p}_max_ms`]: r.max,
+    [`${p}_cpu_us_per_call_second`]: Math.round(r.cpuPerCallSecond),
+    [`${p}_relay_threads`]: describeThreads(threads),
+    [`${p}_generator_cpu_ms`]: r.generatorCpuMs,
+  };
 }
 
 /** `--calls=N`: one level instead of the capacity search; undefined when not given. */

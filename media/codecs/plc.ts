@@ -78,24 +78,22 @@ export class PitchConcealer {
       this.cycle = this.findCycle();
       this.phase = 0;
     }
-    const out = new Int16Array(samples);
-    const synthetic = this.extrapolate(samples);
-    for (let i = 0; i < samples; i++) out[i] = toInt16(synthetic[i]!);
+    const out = this.extrapolate(samples);
     this.erased += samples;
     this.remember(out);
     return out;
   }
 
   /** The next `n` samples of the repeated cycle at the erasure's gain; advances the phase, not `erased`. */
-  private extrapolate(n: number): Float32Array {
-    const out = new Float32Array(n);
+  private extrapolate(n: number): Int16Array {
+    const out = new Int16Array(n);
     const cycle = this.cycle;
     if (cycle === undefined) return out;
     let phase = this.phase;
     for (let i = 0; i < n; i++) {
       const t = this.erased + i;
       const gain = t < this.fullLevel ? 1 : Math.max(0, 1 - (t - this.fullLevel) / this.fadeOut);
-      out[i] = cycle[phase]! * gain;
+      out[i] = toInt16(cycle[phase]! * gain);
       if (++phase === cycle.length) phase = 0;
     }
     this.phase = phase;

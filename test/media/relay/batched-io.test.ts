@@ -224,6 +224,12 @@ describe('media/relay/io: batched media sockets only', () => {
       assert.throws(() => io.open(4, 'not-an-ip', 0), /IP literal/);
       assert.throws(() => io.open(4, '127.0.0.1', 70000), /port must be/);
       assert.throws(() => io.send(12345, Buffer.alloc(1)), /not an open socket id/);
+      const id = io.open(4, '127.0.0.1', 0);
+      assert.throws(() => (io.send as (id: number) => number)(id), /missing arguments/);
+      assert.throws(() => (io.setTarget as (id: number, port: number) => void)(id, 5000), /missing arguments/);
+      assert.throws(() => io.send(id, 'text' as unknown as Uint8Array), /packet must be a Uint8Array/);
+      assert.throws(() => io.send(id, new Uint16Array(4) as unknown as Uint8Array), /packet must be a Uint8Array/);
+      io.close(id);
       assert.throws(() => new addon!.UdpIo(Buffer.alloc(10), new Int32Array(8), () => undefined), /slots/);
     } finally {
       io.destroy();

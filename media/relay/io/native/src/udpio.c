@@ -215,6 +215,18 @@ static int sock_arg(napi_env env, Io *io, napi_value v, uint32_t *id) {
   return 1;
 }
 
+/* The start of the methods on a socket id: this UdpIo, `want` arguments, argv[0] an open socket id. NULL after throwing. */
+static Io *sock_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv, uint32_t *id) {
+  size_t argc = want;
+  Io *io = this_io(env, info, &argc, argv);
+  if (io == NULL) return NULL;
+  if (argc < want) {
+    napi_throw_type_error(env, NULL, "missing arguments");
+    return NULL;
+  }
+  return sock_arg(env, io, argv[0], id) ? io : NULL;
+}
+
 /* `address` (an IP literal of `family`) and `port` as a sockaddr; 0 if the literal does not parse. */
 static int to_sockaddr(int family, const char *address, uint32_t port, struct sockaddr_storage *ss, socklen_t *len) {
   memset(ss, 0, sizeof *ss);
@@ -381,11 +393,10 @@ static napi_value Open(napi_env env, napi_callback_info info) {
 
 /* close(id): closes the socket; its id may be handed out again by open. */
 static napi_value Close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  Io *io = this_io(env, info, &argc, argv);
   uint32_t id;
-  if (io == NULL || argc < 1 || !sock_arg(env, io, argv[0], &id)) return NULL;
+  Io *io = sock_call(env, info, 1, argv, &id);
+  if (io == NULL) return NULL;
   close(io->socks[id].fd); /* leaves the epoll set with its last descriptor */
   io->socks[id].fd = -1;
   io->free_ids[io->nfree++] = id;
@@ -395,12 +406,11 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 
 /* setTarget(id, port, address): where send(id, ...) goes from now on. Throws on a bad literal. */
 static napi_value SetTarget(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  Io *io = this_io(env, info, &argc, argv);
   uint32_t id, port;
   char address[64];
-  if (io == NULL || argc < 3 || !sock_arg(env, io, argv[0], &id)) return NULL;
+  Io *io = sock_call(env, info, 3, argv, &id);
+  if (io == NULL) return NULL;
   if (!uint_arg(env, argv[1], 65535, &port)) return type_error(env, "port must be 0..65535");
   if (!string_arg(env, argv[2], address, sizeof address)) return type_error(env, "address must be an IP literal");
   Sock *s = &io->socks[id];
@@ -413,16 +423,15 @@ static napi_value SetTarget(napi_env env, napi_callback_info info) {
 
 /* send(id, packet: Uint8Array): 0, or the errno of sendto(2) (EDESTADDRREQ before any setTarget). */
 static napi_value Send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  Io *io = this_io(env, info, &argc, argv);
   uint32_t id;
-  if (io == NULL || argc < 2 || !sock_arg(env, io, argv[0], &id)) return NULL;
+  Io *io = sock_call(env, info, 2, argv, &id);
+  if (io == NULL) return NULL;
   napi_typedarray_type t;
   size_t n;
   void *p;
-  bool is;
-  if (napi_is_typedarray(env, argv[1], &is) != napi_ok || !is || napi_get_typedarray_info(env, argv[1], &t, &n, &p, NULL, NULL) != napi_ok || t != napi_uint8_array)
+  /* napi_invalid_arg for anything but a typed array: no separate napi_is_typedarray per packet. */
+  if (napi_get_typedarray_info(env, argv[1], &t, &n, &p, NULL, NULL) != napi_ok || t != napi_uint8_array)
     return type_error(env, "packet must be a Uint8Array");
   Sock *s = &io->socks[id];
   if (s->target_len == 0) return int_value(env, EDESTADDRREQ);
