@@ -53,23 +53,31 @@ export interface NativeResult {
 
 /** The binary, built first when missing or older than its source; throws with the compiler's message on failure. */
 export function buildNative(): string {
-  const source = fs.statSync(SOURCE).mtimeMs;
+  return compileC(SOURCE, BINARY);
+}
+
+/**
+ * `source` compiled with the system's cc into `binary` (libc and pthreads only), unless `binary`
+ * is already newer than `source`; throws with the compiler's last lines on failure.
+ */
+export function compileC(source: string, binary: string): string {
+  const sourceTime = fs.statSync(source).mtimeMs;
   try {
-    if (fs.statSync(BINARY).mtimeMs >= source) return BINARY;
+    if (fs.statSync(binary).mtimeMs >= sourceTime) return binary;
   } catch {
     // not built yet
   }
-  fs.mkdirSync(path.dirname(BINARY), { recursive: true });
-  const tmp = `${BINARY}.${process.pid}.tmp`;
-  const cc = spawnSync('cc', ['-O2', '-Wall', '-Wextra', '-o', tmp, SOURCE], { encoding: 'utf8', timeout: BUILD_TIMEOUT_MS });
+  fs.mkdirSync(path.dirname(binary), { recursive: true });
+  const tmp = `${binary}.${process.pid}.tmp`;
+  const cc = spawnSync('cc', ['-O2', '-Wall', '-Wextra', '-pthread', '-o', tmp, source], { encoding: 'utf8', timeout: BUILD_TIMEOUT_MS });
   if (cc.error || cc.status !== 0) {
     fs.rmSync(tmp, { force: true });
     const why = cc.error ? cc.error.message : (cc.stderr || `exit ${cc.status}`).trim().split('\n').slice(-3).join(' | ');
-    throw new Error(`cannot compile ${SOURCE}: ${why}`);
+    throw new Error(`cannot compile ${source}: ${why}`);
   }
   if (cc.stderr.trim()) console.error(cc.stderr.trim());
-  fs.renameSync(tmp, BINARY); // atomic: a concurrent build never runs a half-written file
-  return BINARY;
+  fs.renameSync(tmp, binary); // atomic: a concurrent build never runs a half-written file
+  return binary;
 }
 
 /** Messages to and from the packet preparer child. */

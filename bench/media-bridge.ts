@@ -22,6 +22,8 @@
  * `--calls=N` runs the one level N instead of the search (each backend once, same load) and adds
  * what the relay threads did meanwhile (bench/threads.ts): CPU per thread and the share of the
  * time it was runnable. A thread runnable most of the time on less than a core waited for a core.
+ * `--floor` (with `--calls`) also runs the machine's floor on the same packet rate: a C relay that
+ * only forwards, as many threads as the engine has workers (bench/floor-relay.ts).
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -31,6 +33,7 @@ import { cryptoAttributeValues, mediaPort, parseCryptoAttribute, parseSdp } from
 import { srtpBackend } from '../media/srtp';
 import { udpIoFault } from '../media/relay/io/native';
 import { LoadGenerator, type LoadCall, type LoadResult } from './media-loadgen';
+import { FloorRelay } from './floor-relay';
 import { RtpengineNg, rtpengineInstalled } from './rtpengine-ng';
 import { pinGenerator } from './pin';
 import { describeThreads, ThreadSampler, type ThreadReport } from './threads';
@@ -277,10 +280,10 @@ export function figures(prefix: string, r: CapacityReport): BenchResult {
 }
 
 /** One level, `n` calls, with the relay threads sampled meanwhile (`--calls=N`). */
-export async function singleLevel(makeBackend: () => Promise<Backend>, gen: LoadGenerator, n: number, timing = { warmupMs: 1000, durationMs: 3000 }): Promise<BenchResult> {
-  const { result: r, backend, threads } = await measureLevel(makeBackend, gen, n, 'srtp', 'one', timing, true);
+export async function singleLevel(makeBackend: () => Promise<Backend>, gen: LoadGenerator, n: number, mode: 'srtp' | 'opaque' = 'srtp', timing = { warmupMs: 1000, durationMs: 3000 }): Promise<BenchResult> {
+  const { result: r, backend, threads } = await measureLevel(makeBackend, gen, n, mode, 'one', timing, true);
   const p = backend.name;
-  console.error(`  ${p} srtp ${n} calls: ${verdict(r)}; p50 ${r.p50} ms p99 ${r.p99} ms; threads: ${describeThreads(threads)}`);
+  console.error(`  ${p} ${mode} ${n} calls: ${verdict(r)}; p50 ${r.p50} ms p99 ${r.p99} ms; threads: ${describeThreads(threads)}`);
   return {
     [`${p}_calls`]: n,
     [`${p}_verdict`]: verdict(r),
@@ -358,6 +361,8 @@ export async function run(args: string[] = []): Promise<BenchResult> {
     if (calls !== undefined) {
       Object.assign(result, await singleLevel(() => ciphergateBackend(workers, 'off', io), gen, calls));
       if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(result, await singleLevel(() => rtpengineBackend(), gen, calls));
+      // The machine's floor on the same packet rate: a C relay that only forwards (bench/floor-relay.ts).
+      if (args.includes('--floor')) Object.assign(result, await singleLevel(() => Promise.resolve(FloorRelay.start(workers)), gen, calls, 'opaque'));
       return result;
     }
     Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io), gen, 'srtp', LEVELS)));
