@@ -17,6 +17,7 @@ import type { TransportLayer } from '../sip/transport/transport-layer';
 import type { Trunk } from '../trunk/types';
 import type { MediaEngine } from '../../media/engine/types';
 import { MediaTally } from './media-tally';
+import { registerHistogram } from './histogram';
 
 /** What the metrics read: the running gateway's parts (narrowed, so tests can pass fakes). */
 export interface MetricSources {
@@ -27,7 +28,7 @@ export interface MetricSources {
   readonly messaging: Pick<MessagingService, 'stats'>;
   readonly trunks: { readonly trunks: readonly Pick<Trunk, 'name' | 'status'>[] };
   readonly b2bua: Pick<B2bua, 'stats' | 'list' | 'on' | 'off'>;
-  readonly media: Pick<MediaEngine, 'query'>;
+  readonly media: Pick<MediaEngine, 'query' | 'queueDelay'>;
 }
 
 export interface GatewayMetrics {
@@ -120,6 +121,15 @@ export function createGatewayMetrics(src: MetricSources): GatewayMetrics {
     setCounter(c, t.txPackets, { direction: 'tx' });
   });
   mediaCounter('media_packets_lost_total', 'RTP packets lost on the way to the relay (sequence gaps).', [], (c, t) => setCounter(c, t.lost));
+  const queueDelay = src.media.queueDelay?.bind(src.media);
+  if (queueDelay !== undefined) {
+    registerHistogram(
+      registry,
+      `${p}media_relay_queue_delay_seconds`,
+      'Time relayed packets waited in a relay socket before a relay thread read them (kernel receive timestamp to read): the latency the media relay adds when busy. Batched socket I/O only.',
+      queueDelay,
+    );
+  }
   mediaCounter('media_srtp_auth_failures_total', 'SRTP/SRTCP packets whose authentication tag did not verify (RFC 3711 §3.4).', [], (c, t) => setCounter(c, t.srtpAuthFailures));
 
   // ---- Messaging (gateway/messaging) ---------------------------------------------------------------

@@ -16,10 +16,11 @@ import { handleAnswer } from './answer';
 import { Call, type LegIndex } from './call';
 import { MediaEngineError } from './errors';
 import { handleOffer, type EngineContext } from './offer';
+import { mergeQueueDelay } from './queue-delay';
 import { resolveMediaSettings, type MediaSettings, type ResolvedMediaSettings } from './settings';
 import { buildCallStats } from './stats';
 import { StreamOpener } from './stream-opener';
-import type { AnswerFlags, CallStats, MediaEngine, MediaEngineEvents, OfferFlags } from './types';
+import type { AnswerFlags, CallStats, MediaEngine, MediaEngineEvents, OfferFlags, QueueDelayHistogram } from './types';
 
 export interface EmbeddedMediaEngineOptions {
   /** The `media` configuration section. */
@@ -165,6 +166,12 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
       const wire = ids.length === 0 ? [] : ((await this.pool.request(call.slot, { op: 'stats', streamIds: ids })) as StreamStatsWire[]);
       return buildCallStats(call, wire, this.ctx.address);
     });
+  }
+
+  /** The relay threads' queue-delay histograms summed (undefined on dgram sockets). */
+  async queueDelay(): Promise<QueueDelayHistogram | undefined> {
+    if (this.closed) return undefined;
+    return mergeQueueDelay(await this.pool.requestAll({ op: 'queueDelay' }));
   }
 
   async close(): Promise<void> {

@@ -154,6 +154,19 @@ export interface CallStats {
   readonly legs: readonly LegStats[];
 }
 
+/**
+ * How long relayed packets waited in the relay's socket receive queues before a relay thread read
+ * them, all threads together, cumulative since the engine started: the latency the relay adds by
+ * being busy or descheduled (its processing after the read is a few microseconds more).
+ */
+export interface QueueDelayHistogram {
+  /** Upper bounds of the buckets, seconds, ascending; a last bucket counts everything above. */
+  readonly boundsSec: readonly number[];
+  /** Packets per bucket (not cumulative): boundsSec.length + 1 entries. */
+  readonly counts: readonly number[];
+  readonly sumSec: number;
+}
+
 export interface MediaEngine {
   /** The offering leg `fromTag` sends `sdp`; returns the SDP for the other leg. */
   offer(callId: string, fromTag: string, sdp: string, flags: OfferFlags): Promise<string>;
@@ -172,6 +185,11 @@ export interface MediaEngine {
   query(callId: string): Promise<CallStats>;
   on<E extends keyof MediaEngineEvents>(event: E, listener: MediaEngineEvents[E]): this;
   off<E extends keyof MediaEngineEvents>(event: E, listener: MediaEngineEvents[E]): this;
+  /**
+   * The relay's queue-delay histogram; undefined when the engine does not measure it (the embedded
+   * engine on Node's dgram sockets, an engine without the method).
+   */
+  queueDelay?(): Promise<QueueDelayHistogram | undefined>;
   /** Ends every call and stops the relay threads. */
   close(): Promise<void>;
 }

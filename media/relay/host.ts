@@ -75,6 +75,8 @@ export class RelayHost implements StreamHost {
       case 'close':
         for (const id of cmd.streamIds) this.closeStream(id);
         return null;
+      case 'queueDelay':
+        return this.sockets.queueDelay?.() ?? null;
       case 'stats': {
         const now = this.now();
         const out: StreamStatsWire[] = [];

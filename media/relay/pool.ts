@@ -151,6 +151,13 @@ export class RelayPool {
     return c.request(cmd);
   }
 
+  /** `cmd` to every relay; the replies of those that answered (a lost relay's is left out). */
+  async requestAll(cmd: RelayCommand): Promise<RelayReply[]> {
+    if (this.closed) throw new RelayError('media relay is closed');
+    const settled = await Promise.allSettled(this.channels.map((c) => c.request(cmd)));
+    return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -105,7 +105,9 @@ export type RelayCommand =
   | { readonly op: 'adopt'; readonly streamId: number; readonly callId: string; readonly index: number }
   | { readonly op: 'configure'; readonly stream: StreamWire }
   | { readonly op: 'close'; readonly streamIds: readonly number[] }
-  | { readonly op: 'stats'; readonly streamIds: readonly number[] };
+  | { readonly op: 'stats'; readonly streamIds: readonly number[] }
+  /** The thread's queue-delay histogram (QueueDelayWire), or null when its sockets keep none (dgram). */
+  | { readonly op: 'queueDelay' };
 
 export type OpenReply = { readonly ok: true } | { readonly ok: false; readonly leg: 0 | 1; readonly code: string };
 
@@ -137,7 +139,19 @@ export interface StreamStatsWire {
   readonly legs: readonly [LegStatsWire, LegStatsWire];
 }
 
-export type RelayReply = OpenReply | readonly StreamStatsWire[] | null;
+/**
+ * How long datagrams waited in one relay thread's socket receive queues before the thread read
+ * them, cumulative since the thread started (media/relay/io/native/src/udpio.c).
+ */
+export interface QueueDelayWire {
+  /** Upper bounds of the buckets, µs, ascending; the last bucket counts everything above. */
+  readonly boundsUs: readonly number[];
+  /** Datagrams per bucket (not cumulative): boundsUs.length + 1 entries. */
+  readonly counts: readonly number[];
+  readonly sumUs: number;
+}
+
+export type RelayReply = OpenReply | readonly StreamStatsWire[] | QueueDelayWire | null;
 
 export type RelayEvent =
   | { readonly type: 'timeout'; readonly callId: string; readonly idleMs: number }

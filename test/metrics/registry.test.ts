@@ -12,7 +12,7 @@ import type { RegistrarStats } from '../../gateway/registrar/types';
 import { newDefenceCounters } from '../../gateway/security/types';
 import { newCounters } from '../../gateway/sip/transport/options';
 import type { TrunkStatus } from '../../gateway/trunk/types';
-import type { CallStats } from '../../media/engine/types';
+import type { CallStats, QueueDelayHistogram } from '../../media/engine/types';
 import { sample } from './scrape';
 
 /** Per-call media counters of a fake engine: one leg, one stream. */
@@ -193,5 +193,38 @@ describe('gateway/metrics: media counters (RFC 3550 §6.4 loss, RFC 3711 §3.4 a
     assert.ok(peak <= 3, `at most 3 queries in flight (saw ${peak})`);
     assert.equal(a.rxPackets, 10);
     assert.deepEqual(a, b);
+  });
+});
+
+describe('gateway/metrics: the media relay\'s queue delay (a histogram kept by the relay threads)', () => {
+  it('MUST expose cumulative _bucket{le}, +Inf, _sum and _count as the text format requires', async () => {
+    const { sources } = fakes();
+    const histogram: QueueDelayHistogram = { boundsSec: [0.0001, 0.001, 0.01], counts: [5, 3, 1, 2], sumSec: 0.5 };
+    const m = createGatewayMetrics({ ...sources, media: { ...sources.media, queueDelay: async () => histogram } });
+    const text = await m.registry.metrics();
+    assert.match(text, /# TYPE ciphergate_media_relay_queue_delay_seconds histogram/);
+    assert.equal(sample(text, 'ciphergate_media_relay_queue_delay_seconds_bucket{le="0.0001"}'), 5);
+    assert.equal(sample(text, 'ciphergate_media_relay_queue_delay_seconds_bucket{le="0.001"}'), 8);
+    assert.equal(sample(text, 'ciphergate_media_relay_queue_delay_seconds_bucket{le="0.01"}'), 9);
+    assert.equal(sample(text, 'ciphergate_media_relay_queue_delay_seconds_bucket{le="+Inf"}'), 11);
+    assert.equal(sample(text, 'ciphergate_media_relay_queue_delay_seconds_sum'), 0.5);
+    assert.equal(sample(text, 'ciphergate_media_relay_queue_delay_seconds_count'), 11);
+    m.dispose();
+  });
+
+  it('MUST expose no series when the engine keeps no histogram or fails to answer, and no metric without the method', async () => {
+    const { sources } = fakes();
+    let m = createGatewayMetrics({ ...sources, media: { ...sources.media, queueDelay: async () => undefined } });
+    let text = await m.registry.metrics();
+    assert.match(text, /# TYPE ciphergate_media_relay_queue_delay_seconds histogram/);
+    assert.doesNotMatch(text, /ciphergate_media_relay_queue_delay_seconds_count/);
+    m.dispose();
+    m = createGatewayMetrics({ ...sources, media: { ...sources.media, queueDelay: () => Promise.reject(new Error('relay gone')) } });
+    text = await m.registry.metrics();
+    assert.doesNotMatch(text, /ciphergate_media_relay_queue_delay_seconds_count/);
+    m.dispose();
+    m = createGatewayMetrics(sources);
+    assert.doesNotMatch(await m.registry.metrics(), /queue_delay/);
+    m.dispose();
   });
 });

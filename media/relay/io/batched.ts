@@ -8,6 +8,7 @@
  * to a per-socket target set only when the destination changes.
  */
 import type { NativeUdpIo, NativeUdpIoAddon } from './native';
+import type { QueueDelayWire } from '../protocol';
 import type { DatagramHandler, RelaySocket, SocketOpener, Source } from './sockets';
 
 /** Slots per batch: enough for a burst across many sockets, small enough to stay in cache. */
@@ -61,6 +62,8 @@ export class BatchedSockets implements SocketOpener {
   private readonly handlers: (DatagramHandler | undefined)[] = [];
   private readonly sockets = new Map<number, BatchedRelaySocket>();
   private readonly v4 = new Map<number, string>();
+  private readonly delayBounds: readonly number[];
+  private readonly delays: Float64Array;
   private destroyed = false;
 
   constructor(addon: NativeUdpIoAddon) {
@@ -69,6 +72,15 @@ export class BatchedSockets implements SocketOpener {
     this.data = Buffer.alloc(SLOTS * this.slotOctets);
     this.meta = new Int32Array(SLOTS * this.metaInts);
     this.io = new addon.UdpIo(this.data, this.meta, (count) => this.onBatch(count));
+    this.delayBounds = [...addon.DELAY_BOUNDS_US];
+    this.delays = new Float64Array(this.delayBounds.length + 2);
+  }
+
+  queueDelay(): QueueDelayWire | undefined {
+    if (this.destroyed) return undefined;
+    this.io.queueDelay(this.delays);
+    const n = this.delayBounds.length;
+    return { boundsUs: this.delayBounds, counts: Array.from(this.delays.subarray(0, n + 1)), sumUs: this.delays[n + 1]! };
   }
 
   open(address: string, port: number, onMessage: DatagramHandler, onSendError: () => void): Promise<RelaySocket> {

@@ -5,6 +5,8 @@
  * `RelaySocket`; a thread's `SocketOpener` decides which.
  */
 
+import type { QueueDelayWire } from '../protocol';
+
 /** Where a datagram came from. Valid during the handler call only: copy what must be kept. */
 export interface Source {
   readonly address: string;
@@ -32,4 +34,6 @@ export interface SocketOpener {
   open(address: string, port: number, onMessage: DatagramHandler, onSendError: () => void): Promise<RelaySocket>;
   /** Closes every socket it opened; the opener is not used again. */
   close(): void;
+  /** How long datagrams waited in these sockets before being read, when the opener measures it. */
+  queueDelay?(): QueueDelayWire | undefined;
 }

@@ -216,6 +216,33 @@ describe('media/relay/io: batched media sockets only', () => {
     s.close();
   });
 
+  it('MUST count how long each datagram waited in its socket before being read (queue delay)', async function () {
+    if (addon === null) this.skip();
+    opener = new BatchedSockets(addon!);
+    const empty = opener.queueDelay()!;
+    assert.deepEqual(empty.boundsUs, [...empty.boundsUs].sort((a, b) => a - b));
+    assert.equal(empty.counts.length, empty.boundsUs.length + 1);
+    assert.equal(empty.counts.reduce((a, b) => a + b, 0), 0);
+    const got: number[] = [];
+    const { port } = await openFree(opener, (m) => got.push(m.length));
+    const p = await peer();
+    peers.push(p);
+    for (let i = 0; i < 3; i++) await new Promise<void>((r) => p.send(Buffer.alloc(20), port, '127.0.0.1', () => r()));
+    // The relay thread is busy for 30 ms while the three wait in the socket.
+    const until30 = Date.now() + 30;
+    while (Date.now() < until30) {
+      // busy
+    }
+    await until(got, 3);
+    const h = opener.queueDelay()!;
+    assert.equal(h.counts.reduce((a, b) => a + b, 0), 3, 'one count per datagram read');
+    const slow = h.counts.slice(h.boundsUs.findIndex((b) => b >= 25_000) + 1).reduce((a, b) => a + b, 0);
+    assert.equal(slow, 3, `all three waited more than 25 ms: ${JSON.stringify(h.counts)}`);
+    assert.ok(h.sumUs >= 3 * 29_000 && h.sumUs < 3 * 10_000_000, `sum ${h.sumUs} µs`);
+    opener.close();
+    assert.equal(opener.queueDelay(), undefined);
+  });
+
   it('MUST refuse bad arguments with a TypeError naming them', function () {
     if (addon === null) this.skip();
     const io = new addon!.UdpIo(Buffer.alloc(addon!.SLOT_OCTETS), new Int32Array(addon!.META_INTS), () => undefined);
@@ -230,6 +257,8 @@ describe('media/relay/io: batched media sockets only', () => {
       assert.throws(() => io.send(id, 'text' as unknown as Uint8Array), /packet must be a Uint8Array/);
       assert.throws(() => io.send(id, new Uint16Array(4) as unknown as Uint8Array), /packet must be a Uint8Array/);
       io.close(id);
+      assert.throws(() => io.queueDelay(new Float64Array(3)), /Float64Array/);
+      assert.throws(() => io.queueDelay([] as unknown as Float64Array), /Float64Array/);
       assert.throws(() => new addon!.UdpIo(Buffer.alloc(10), new Int32Array(8), () => undefined), /slots/);
     } finally {
       io.destroy();

@@ -16,6 +16,13 @@ export interface NativeUdpIo {
   send(id: number, packet: Uint8Array): number;
   /** The source address of a filled slot, as text (IPv6 sources; IPv4 ones are in meta). */
   addressOf(slot: number): string;
+  /**
+   * Copies the queue-delay histogram (cumulative since construction) into `out`, a Float64Array of
+   * DELAY_BOUNDS_US.length + 2: the count of each bucket (≤ each bound, then above the last), then
+   * the sum of all delays in µs. A datagram's delay: from entering its socket's receive queue
+   * (the kernel's SO_TIMESTAMPNS) to being read.
+   */
+  queueDelay(out: Float64Array): void;
   destroy(): void;
 }
 
@@ -27,11 +34,13 @@ export interface NativeUdpIoAddon {
   /** Int32s of one slot in `meta`: socket id, length (-1: truncated), port, family, address words. */
   readonly META_INTS: number;
   readonly MAX_SLOTS: number;
+  /** Upper bounds of the queue-delay buckets, µs, ascending. */
+  readonly DELAY_BOUNDS_US: readonly number[];
 }
 
 function isAddon(value: unknown): value is NativeUdpIoAddon {
   const v = value as Record<string, unknown> | null;
-  return typeof v === 'object' && v !== null && typeof v.UdpIo === 'function' && typeof v.SLOT_OCTETS === 'number' && typeof v.META_INTS === 'number';
+  return typeof v === 'object' && v !== null && typeof v.UdpIo === 'function' && typeof v.SLOT_OCTETS === 'number' && typeof v.META_INTS === 'number' && Array.isArray(v.DELAY_BOUNDS_US);
 }
 
 let loaded: { addon: NativeUdpIoAddon | null; fault: string | undefined } | undefined;

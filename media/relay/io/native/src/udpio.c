@@ -8,6 +8,11 @@
  * to the destination last set for the socket (setTarget), synchronously: the caller's buffer may be
  * reused as soon as send returns.
  *
+ * Queue delay: every socket asks the kernel for receive timestamps (SO_TIMESTAMPNS); each datagram's
+ * time between entering its socket's receive queue and being read here is counted in a histogram
+ * per UdpIo (queueDelay): the latency the relay adds by not reading sooner, which is where a busy
+ * or preempted relay thread's delay goes (docs/BENCHMARKS.md, session 8). One clock read per recvmmsg.
+ *
  * Nothing here interprets a packet. Every argument is checked; a bad one throws TypeError. Bind
  * failures throw an Error whose code is libuv's name of the errno (EADDRINUSE, ...), as dgram does;
  * send failures are returned as an errno, never thrown (the relay counts them).
@@ -23,6 +28,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -32,6 +38,12 @@
 #define META_INTS 8
 #define MAX_SLOTS 256
 #define MAX_EVENTS 128
+/* Queue-delay histogram: upper bounds in microseconds; one more bucket counts everything above. */
+static const double DELAY_BOUNDS_US[] = { 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000 };
+#define DELAY_BOUNDS (sizeof DELAY_BOUNDS_US / sizeof DELAY_BOUNDS_US[0])
+/* queueDelay(out): the counts of each bucket (DELAY_BOUNDS + 1), then the sum of all delays (µs). */
+#define DELAY_VALUES (DELAY_BOUNDS + 2)
+#define CONTROL_OCTETS CMSG_SPACE(sizeof(struct timespec))
 
 typedef struct {
   int fd;
@@ -57,6 +69,13 @@ typedef struct {
   struct mmsghdr msgs[MAX_SLOTS];
   struct iovec iov[MAX_SLOTS];
   struct sockaddr_storage addrs[MAX_SLOTS];
+  /* Ancillary data of each slot: the kernel's receive timestamp. */
+  union {
+    char buf[CONTROL_OCTETS];
+    struct cmsghdr align;
+  } control[MAX_SLOTS];
+  /* Cumulative since construction: DELAY_BOUNDS + 1 bucket counts, then the sum in µs. */
+  double delay[DELAY_VALUES];
   int destroyed;
   /* The JavaScript wrapper and the libuv handle each hold the struct; freed when both let go. */
   int holds;
@@ -142,6 +161,23 @@ static void fill_meta(Io *io, uint32_t slot, uint32_t id) {
   }
 }
 
+/* Counts how long the datagram in `slot` waited in its socket: `now` minus the kernel's timestamp. */
+static void count_delay(Io *io, uint32_t slot, const struct timespec *now) {
+  struct msghdr *h = &io->msgs[slot].msg_hdr;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    struct timespec at;
+    memcpy(&at, CMSG_DATA(c), sizeof at);
+    double us = (double)(now->tv_sec - at.tv_sec) * 1e6 + (double)(now->tv_nsec - at.tv_nsec) / 1e3;
+    if (us < 0) us = 0; /* the wall clock stepped back */
+    size_t b = 0;
+    while (b < DELAY_BOUNDS && us > DELAY_BOUNDS_US[b]) b++;
+    io->delay[b] += 1;
+    io->delay[DELAY_BOUNDS + 1] += us;
+    return;
+  }
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   Io *io = handle->data;
   if (io->destroyed || status < 0) return;
@@ -156,9 +192,13 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       uint32_t room = io->slots - filled;
       int got = recvmmsg(io->socks[id].fd, &io->msgs[filled], room, MSG_DONTWAIT, NULL);
       if (got <= 0) break; /* EAGAIN: drained; other errors: nothing to read now */
+      struct timespec now;
+      clock_gettime(CLOCK_REALTIME, &now); /* the clock of SO_TIMESTAMPNS */
       for (int k = 0; k < got; k++) {
         uint32_t slot = filled + (uint32_t)k;
         fill_meta(io, slot, id);
+        count_delay(io, slot, &now);
+        io->msgs[slot].msg_hdr.msg_controllen = CONTROL_OCTETS;
         /* The kernel shortened it to the source's length (and writes msg_flags itself): restored
            only for the slots it filled, not for the whole batch before every read. */
         io->msgs[slot].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
@@ -313,6 +353,8 @@ static napi_value Construct(napi_env env, napi_callback_info info) {
     io->msgs[k].msg_hdr.msg_iovlen = 1;
     io->msgs[k].msg_hdr.msg_name = &io->addrs[k];
     io->msgs[k].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+    io->msgs[k].msg_hdr.msg_control = io->control[k].buf;
+    io->msgs[k].msg_hdr.msg_controllen = CONTROL_OCTETS;
   }
   napi_value resource, name;
   napi_create_object(env, &resource);
@@ -387,6 +429,9 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   io->socks[id].fd = fd;
   io->socks[id].family = (int)family;
   io->socks[id].target_len = 0;
+  /* Receive timestamps for the queue-delay histogram; without them (never seen) it counts nothing. */
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   if (io->open_count++ == 0) uv_ref((uv_handle_t *)&io->poll);
   return int_value(env, (int32_t)id);
 }
@@ -456,6 +501,21 @@ static napi_value AddressOf(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* queueDelay(out: Float64Array of DELAY_VALUES): copies the queue-delay histogram into `out`. */
+static napi_value QueueDelay(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  Io *io = this_io(env, info, &argc, argv);
+  if (io == NULL) return NULL;
+  napi_typedarray_type t;
+  size_t n;
+  void *p;
+  if (argc < 1 || napi_get_typedarray_info(env, argv[0], &t, &n, &p, NULL, NULL) != napi_ok || t != napi_float64_array || n != DELAY_VALUES)
+    return type_error(env, "out must be a Float64Array of DELAY_BOUNDS_US.length + 2");
+  memcpy(p, io->delay, sizeof io->delay);
+  return undefined(env);
+}
+
 /* destroy(): closes every socket; later calls of any method throw. */
 static napi_value Destroy(napi_env env, napi_callback_info info) {
   napi_value self;
@@ -476,6 +536,7 @@ NAPI_MODULE_INIT() {
     { "setTarget", NULL, SetTarget, NULL, NULL, NULL, napi_default, NULL },
     { "send", NULL, Send, NULL, NULL, NULL, napi_default, NULL },
     { "addressOf", NULL, AddressOf, NULL, NULL, NULL, napi_default, NULL },
+    { "queueDelay", NULL, QueueDelay, NULL, NULL, NULL, napi_default, NULL },
     { "destroy", NULL, Destroy, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_value cls, slot_octets, meta_ints, max_slots;
@@ -487,5 +548,14 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "SLOT_OCTETS", slot_octets);
   napi_set_named_property(env, exports, "META_INTS", meta_ints);
   napi_set_named_property(env, exports, "MAX_SLOTS", max_slots);
+  napi_value bounds;
+  napi_create_array_with_length(env, DELAY_BOUNDS, &bounds);
+  for (uint32_t i = 0; i < DELAY_BOUNDS; i++) {
+    napi_value v;
+    napi_create_double(env, DELAY_BOUNDS_US[i], &v);
+    napi_set_element(env, bounds, i, v);
+  }
+  napi_object_freeze(env, bounds);
+  napi_set_named_property(env, exports, "DELAY_BOUNDS_US", bounds);
   return exports;
 }

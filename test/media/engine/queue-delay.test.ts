@@ -1,0 +1,60 @@
+/**
+ * The relay's queue-delay histogram (media/engine/queue-delay.ts, EmbeddedMediaEngine.queueDelay):
+ * the relay threads' histograms summed, every datagram the relay read counted once, none on dgram.
+ */
+import assert from 'node:assert/strict';
+import type { EmbeddedMediaEngine } from '../../../media/engine';
+import { mergeQueueDelay } from '../../../media/engine/queue-delay';
+import type { QueueDelayWire } from '../../../media/relay/protocol';
+import { bridge, peerFixture, rtpPacket, startEngine } from './helpers';
+
+const BOUNDS = [100, 1000, 10000];
+
+function wire(counts: number[], sumUs: number, boundsUs = BOUNDS): QueueDelayWire {
+  return { boundsUs, counts, sumUs };
+}
+
+describe('media engine: relay queue delay', () => {
+  describe('mergeQueueDelay', () => {
+    it('MUST sum the threads\' buckets and sums, in seconds', () => {
+      const h = mergeQueueDelay([wire([1, 2, 3, 4], 500), null, wire([10, 0, 0, 1], 1_000_000)])!;
+      assert.deepEqual(h.boundsSec, [0.0001, 0.001, 0.01]);
+      assert.deepEqual(h.counts, [11, 2, 3, 5]);
+      assert.equal(h.sumSec, 1.0005);
+    });
+
+    it('MUST give undefined when no thread keeps one (dgram sockets), and leave out a histogram of other bounds', () => {
+      assert.equal(mergeQueueDelay([null, null]), undefined);
+      assert.equal(mergeQueueDelay([]), undefined);
+      const h = mergeQueueDelay([wire([1, 1, 1, 1], 10), wire([5, 5, 5, 5, 5], 99, [1, 2, 3, 4])])!;
+      assert.deepEqual(h.counts, [1, 1, 1, 1]);
+      assert.equal(h.sumSec, 0.00001);
+    });
+  });
+
+  for (const workers of [0, 2]) describe(`EmbeddedMediaEngine.queueDelay, ${workers === 0 ? 'in-thread relay' : `${workers} relay threads`}`, () => {
+    let engine: EmbeddedMediaEngine;
+    const open = peerFixture(() => engine);
+    afterEach(async () => engine.close());
+
+    it('MUST count every packet the relay read, summed over its threads', async () => {
+      engine = startEngine(workers === 0 ? {} : { inThread: false, workers });
+      const before = (await engine.queueDelay())!;
+      assert.equal(before.counts.reduce((a, b) => a + b, 0), 0);
+      const a = await open({ kind: 'rtp' });
+      const b = await open({ kind: 'rtp' });
+      await bridge(engine, 'q1', a, b, 'RTP/AVP');
+      for (let seq = 1; seq <= 10; seq++) a.sendRtp(rtpPacket({ seq }));
+      await b.waitRtp(10);
+      const after = (await engine.queueDelay())!;
+      assert.equal(after.counts.length, after.boundsSec.length + 1);
+      assert.equal(after.counts.reduce((x, y) => x + y, 0), 10, JSON.stringify(after.counts));
+      assert.ok(after.sumSec > 0 && after.sumSec < 10, `sum ${after.sumSec} s`);
+    });
+
+    it('MUST say nothing (undefined) on Node\'s dgram sockets', async () => {
+      engine = startEngine(workers === 0 ? { batchedIo: 'off' } : { inThread: false, workers, batchedIo: 'off' });
+      assert.equal(await engine.queueDelay(), undefined);
+    });
+  });
+});
