@@ -7,12 +7,11 @@
  * Used by `media-bridge --calls=N --floor`, in opaque mode (it cannot terminate SRTP).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Backend } from './media-bridge';
 import { compileC } from './loadgen-native';
-import { CLOCK_TICKS } from './threads';
+import { processCpuMicros } from './threads';
 
 const SOURCE = path.join(__dirname, '..', '..', 'bench', 'floor', 'relay.c');
 const BINARY = path.join(__dirname, 'floor', 'relay');
@@ -50,9 +49,7 @@ export class FloorRelay implements Backend {
   }
 
   cpuMicros(): number {
-    const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS;
+    return processCpuMicros(this.pid);
   }
 
   private pair(): Promise<[number, number]> {

@@ -6,8 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import { CLOCK_TICKS } from './threads';
+import { processCpuMicros } from './threads';
 
 
 export type Bencode = string | number | Bencode[] | { [key: string]: Bencode };
@@ -105,9 +104,7 @@ export class RtpengineNg {
 
   /** CPU time the daemon has used (all its threads), microseconds, from /proc (Linux). */
   cpuMicros(): number {
-    const stat = fs.readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS;
+    return processCpuMicros(this.child.pid ?? -1);
   }
 
   command(dict: Record<string, Bencode>, timeoutMs = 5000): Promise<Record<string, Bencode>> {

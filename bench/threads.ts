@@ -9,6 +9,13 @@ import fs from 'node:fs';
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat and …/task/<tid>/stat (100 on every Linux this runs on). */
 export const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
+/** CPU time process `pid` has used (all its threads, user + system), microseconds, from /proc (Linux). */
+export function processCpuMicros(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS;
+}
+
 export interface ThreadReport {
   readonly tid: number;
   /** CPU used over the sampling, in cores (1 = one core all the time). */
