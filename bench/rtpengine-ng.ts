@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { processCpuMicros } from './threads';
 
-
 export type Bencode = string | number | Bencode[] | { [key: string]: Bencode };
 
 export function bencode(v: Bencode): Buffer {

@@ -9,10 +9,15 @@ import fs from 'node:fs';
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat and …/task/<tid>/stat (100 on every Linux this runs on). */
 export const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
+/** The fields of a /proc …/stat file after the command name: [0] the state, [11] utime, [12] stime (proc(5)). */
+function statFields(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU time process `pid` has used (all its threads, user + system), microseconds, from /proc (Linux). */
 export function processCpuMicros(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const f = statFields(`/proc/${pid}/stat`);
   return ((Number(f[11]) + Number(f[12])) * 1e6) / CLOCK_TICKS;
 }
 
@@ -30,13 +35,12 @@ interface TaskStat {
 }
 
 function taskStat(pid: number, tid: string): TaskStat | undefined {
-  let text: string;
+  let f: string[];
   try {
-    text = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    f = statFields(`/proc/${pid}/task/${tid}/stat`);
   } catch {
     return undefined; // the thread ended
   }
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return { state: f[0]!, ticks: Number(f[11]) + Number(f[12]) };
 }
 

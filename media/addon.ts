@@ -28,3 +28,13 @@ export function tryLoadAddon<T>(file: string, check: (exports: unknown) => expor
   }
   return check(module.exports) ? { addon: module.exports, fault: undefined } : { addon: null, fault: 'unexpected exports' };
 }
+
+/**
+ * An addon loaded on first use, at most once per thread (addonPath + tryLoadAddon): `load()` gives
+ * it or null, `fault()` why not (undefined when it loaded).
+ */
+export function lazyAddon<T>(dir: string, relative: string, file: string, check: (exports: unknown) => exports is T): { load(): T | null; fault(): string | undefined } {
+  let loaded: { addon: T | null; fault: string | undefined } | undefined;
+  const get = (): { addon: T | null; fault: string | undefined } => (loaded ??= tryLoadAddon(addonPath(dir, relative, file), check));
+  return { load: () => get().addon, fault: () => get().fault };
+}

@@ -4,17 +4,12 @@
  * thread last looked. Once a leg's source is latched (latch.ts, by the user-space path, as always),
  * its packets are relayed by the kernel and never reach this thread; everything else still does.
  */
-import { KernelRules, type Rule } from './kernel/rules';
+import { KernelRules, type Rule, type RuleCounters } from './kernel/rules';
 
 export type Component = 0 | 1;
 
-/** Forwarded since the previous harvest; `lastMs` on the rules' monotonic clock. */
-export interface Forwarded {
-  readonly packets: number;
-  readonly octets: number;
-  readonly floodDrops: number;
-  readonly lastMs: number;
-}
+/** A rule's counters as they grew since the previous harvest; `lastMs` on the rules' monotonic clock. */
+export type Forwarded = RuleCounters;
 
 interface Placed {
   readonly key: Buffer;

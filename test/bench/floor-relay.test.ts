@@ -58,7 +58,6 @@ describe('bench floor relay', function () {
       const atA2 = next(a2);
       b.send(Buffer.from('to-new-a'), portB, '127.0.0.1');
       assert.equal((await atA2).toString(), 'to-new-a');
-      assert.ok(relay.cpuMicros() >= 0);
     } finally {
       a.close();
       b.close();

@@ -9,7 +9,7 @@
  */
 import type { NativeUdpIo, NativeUdpIoAddon } from './native';
 import type { QueueDelayWire } from '../protocol';
-import type { DatagramHandler, RelaySocket, SocketOpener, Source } from './sockets';
+import type { DatagramHandler, RelaySocket, SocketOpener } from './sockets';
 
 /** Slots per batch: enough for a burst across many sockets, small enough to stay in cache. */
 const SLOTS = 64;
@@ -62,6 +62,8 @@ export class BatchedSockets implements SocketOpener {
   private readonly handlers: (DatagramHandler | undefined)[] = [];
   private readonly sockets = new Map<number, BatchedRelaySocket>();
   private readonly v4 = new Map<number, string>();
+  /** The source handed with every datagram, rewritten for each (sockets.ts: valid during the call only). */
+  private readonly source = { address: '', port: 0 };
   private readonly delayBounds: readonly number[];
   private readonly delays: Float64Array;
   private destroyed = false;
@@ -124,7 +126,9 @@ export class BatchedSockets implements SocketOpener {
       const start = i * this.slotOctets;
       // A datagram longer than a slot is no media packet here: handed on empty, it is dropped as malformed.
       const msg = length < 0 ? EMPTY : this.data.subarray(start, start + length);
-      const source: Source = { address: m[o + 3] === 4 ? this.v4Text(m[o + 4]!) : this.io.addressOf(i), port: m[o + 2]! };
+      const source = this.source;
+      source.address = m[o + 3] === 4 ? this.v4Text(m[o + 4]!) : this.io.addressOf(i);
+      source.port = m[o + 2]!;
       try {
         handler(msg, source);
       } catch {

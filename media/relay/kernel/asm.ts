@@ -16,7 +16,7 @@ const JUMP: Record<Jump, number> = { eq: 0x10, gt: 0x20, ge: 0x30, ne: 0x50, lt:
 const LDX = 0x01, ST = 0x02, STX = 0x03, JMP = 0x05, ALU64 = 0x07;
 const MEM = 0x60, ATOMIC = 0xc0, K = 0x00, X = 0x08;
 const ADD = 0x00, SUB = 0x10, AND = 0x50, MOV = 0xb0;
-const CALL = 0x80, EXIT = 0x90, JA = 0x00;
+const CALL = 0x80, EXIT = 0x90;
 /** BPF_LD | BPF_DW | BPF_IMM, and its source marker for "imm is a map's file descriptor". */
 const LD_IMM64 = 0x18, PSEUDO_MAP_FD = 1;
 
@@ -67,7 +67,6 @@ export class Assembler {
   }
   jumpImm(op: Jump, dst: number, imm: number, target: string): this { return this.emit(JMP | JUMP[op] | K, dst, 0, 0, imm, target); }
   jumpReg(op: Jump, dst: number, src: number, target: string): this { return this.emit(JMP | JUMP[op] | X, dst, src, 0, 0, target); }
-  jump(target: string): this { return this.emit(JMP | JA, 0, 0, 0, 0, target); }
   call(helper: number): this { return this.emit(JMP | CALL, 0, 0, 0, helper); }
   exit(): this { return this.emit(JMP | EXIT, 0, 0, 0, 0); }
 

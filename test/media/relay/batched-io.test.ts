@@ -187,6 +187,21 @@ describe('media/relay/io: batched media sockets only', () => {
     assert.deepEqual(got, [0, 172]);
   });
 
+  it('MUST give each datagram of a batch its own source, though one object carries them all', async function () {
+    if (addon === null) this.skip();
+    opener = new BatchedSockets(addon!);
+    const got: string[] = [];
+    const { port } = await openFree(opener, (m, source) => got.push(`${m[0]}@${source.address}:${source.port}`));
+    const p1 = await peer();
+    const p2 = await peer();
+    peers.push(p1, p2);
+    // Queued before the relay's event loop runs: read in one batch.
+    for (const i of [1, 2, 3, 4]) (i % 2 ? p1 : p2).send(Buffer.from([i]), port, '127.0.0.1');
+    await until(got, 4);
+    const at = (s: dgram.Socket): string => `127.0.0.1:${s.address().port}`;
+    assert.deepEqual(got, [`1@${at(p1)}`, `2@${at(p2)}`, `3@${at(p1)}`, `4@${at(p2)}`]);
+  });
+
   it('MUST go on with a batch when a handler throws', async function () {
     if (addon === null) this.skip();
     opener = new BatchedSockets(addon!);
@@ -260,6 +275,8 @@ describe('media/relay/io: batched media sockets only', () => {
       assert.throws(() => io.queueDelay(new Float64Array(3)), /Float64Array/);
       assert.throws(() => io.queueDelay([] as unknown as Float64Array), /Float64Array/);
       assert.throws(() => new addon!.UdpIo(Buffer.alloc(10), new Int32Array(8), () => undefined), /slots/);
+      assert.throws(() => new addon!.UdpIo(new Uint16Array(1024) as unknown as Uint8Array, new Int32Array(8), () => undefined), /data must be a Uint8Array/);
+      assert.throws(() => new addon!.UdpIo(Buffer.alloc(2048), [] as unknown as Int32Array, () => undefined), /meta must be an Int32Array/);
     } finally {
       io.destroy();
     }

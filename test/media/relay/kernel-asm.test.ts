@@ -36,7 +36,7 @@ describe('in-kernel forwarder: assembler, checksums, availability', () => {
       '7b2a' + 'f0ff' + '00000000', // *(u64 *)(r10 - 16) = r2
       '9500000000000000', // exit
     ].join(''));
-    assert.throws(() => new Assembler().jump('nowhere').assemble(), /undefined label nowhere/);
+    assert.throws(() => new Assembler().jumpImm('eq', R0, 0, 'nowhere').assemble(), /undefined label nowhere/);
     assert.throws(() => new Assembler().label('x').label('x'), /defined twice/);
     assert.equal(forwarderProgram(3).length % 8, 0);
   });

@@ -3,7 +3,7 @@
  * set per thread, read in batches with recvmmsg(2), written with sendto(2). Optional: when it is
  * not built or fails to load, `loadUdpIo()` returns null and the relay uses Node's dgram.
  */
-import { addonPath, tryLoadAddon } from '../../../addon';
+import { lazyAddon } from '../../../addon';
 
 /** One thread's media sockets; see src/udpio.c for the contract of each method. */
 export interface NativeUdpIo {
@@ -43,16 +43,10 @@ function isAddon(value: unknown): value is NativeUdpIoAddon {
   return typeof v === 'object' && v !== null && typeof v.UdpIo === 'function' && typeof v.SLOT_OCTETS === 'number' && typeof v.META_INTS === 'number' && Array.isArray(v.DELAY_BOUNDS_US);
 }
 
-let loaded: { addon: NativeUdpIoAddon | null; fault: string | undefined } | undefined;
+const addon = lazyAddon(__dirname, 'media/relay/io/native', 'ciphergate_udpio.node', isAddon);
 
 /** The addon (loaded at most once per thread), or null. */
-export function loadUdpIo(): NativeUdpIoAddon | null {
-  loaded ??= tryLoadAddon(addonPath(__dirname, 'media/relay/io/native', 'ciphergate_udpio.node'), isAddon);
-  return loaded.addon;
-}
+export const loadUdpIo = addon.load;
 
 /** Why the addon is not there (undefined when it is). */
-export function udpIoFault(): string | undefined {
-  loaded ??= tryLoadAddon(addonPath(__dirname, 'media/relay/io/native', 'ciphergate_udpio.node'), isAddon);
-  return loaded.fault;
-}
+export const udpIoFault = addon.fault;

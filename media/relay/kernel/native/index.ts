@@ -3,7 +3,7 @@
  * program and TCX link of the in-kernel forwarder (../program.ts, ../forwarder.ts). Optional: when
  * it is not built or fails to load, `loadKfwd()` returns null and media is relayed in user space.
  */
-import { addonPath, tryLoadAddon } from '../../../addon';
+import { lazyAddon } from '../../../addon';
 
 export interface NativeKfwd {
   /** A hash map of 12-octet keys and 88-octet values (BPF_F_NO_PREALLOC); its descriptor. */
@@ -32,16 +32,10 @@ function isNativeKfwd(value: unknown): value is NativeKfwd {
   return typeof v === 'object' && v !== null && FUNCTIONS.every((f) => typeof v[f] === 'function');
 }
 
-let loaded: { addon: NativeKfwd | null; fault: string | undefined } | undefined;
+const addon = lazyAddon(__dirname, 'media/relay/kernel/native', 'ciphergate_kfwd.node', isNativeKfwd);
 
 /** The addon (loaded at most once per thread), or null. */
-export function loadKfwd(): NativeKfwd | null {
-  loaded ??= tryLoadAddon(addonPath(__dirname, 'media/relay/kernel/native', 'ciphergate_kfwd.node'), isNativeKfwd);
-  return loaded.addon;
-}
+export const loadKfwd = addon.load;
 
 /** Why the addon is not in use (undefined when it is). */
-export function kfwdFault(): string | undefined {
-  loadKfwd();
-  return loaded?.fault;
-}
+export const kfwdFault = addon.fault;

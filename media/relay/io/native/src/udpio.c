@@ -247,6 +247,13 @@ static int uint_arg(napi_env env, napi_value v, uint32_t max, uint32_t *out) {
   return 1;
 }
 
+/* `v` as a typed array of `type`: its data and element count; 0 for anything else (napi_invalid_arg
+   for a non-typed-array, so no separate napi_is_typedarray: this runs per packet in send). */
+static int typed_arg(napi_env env, napi_value v, napi_typedarray_type type, size_t *n, void **p) {
+  napi_typedarray_type t;
+  return napi_get_typedarray_info(env, v, &t, n, p, NULL, NULL) == napi_ok && t == type;
+}
+
 static int sock_arg(napi_env env, Io *io, napi_value v, uint32_t *id) {
   if (!uint_arg(env, v, UINT32_MAX, id) || *id >= io->cap || io->socks[*id].fd < 0) {
     napi_throw_type_error(env, NULL, "not an open socket id");
@@ -311,15 +318,11 @@ static napi_value Construct(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], self;
   if (napi_get_cb_info(env, info, &argc, argv, &self, NULL) != napi_ok || argc < 3) return type_error(env, "UdpIo(data, meta, onBatch)");
-  napi_typedarray_type dt, mt;
   size_t dn, mn;
   void *dp, *mp;
-  bool is;
   napi_valuetype ft;
-  if (napi_is_typedarray(env, argv[0], &is) != napi_ok || !is || napi_get_typedarray_info(env, argv[0], &dt, &dn, &dp, NULL, NULL) != napi_ok || dt != napi_uint8_array)
-    return type_error(env, "data must be a Uint8Array");
-  if (napi_is_typedarray(env, argv[1], &is) != napi_ok || !is || napi_get_typedarray_info(env, argv[1], &mt, &mn, &mp, NULL, NULL) != napi_ok || mt != napi_int32_array)
-    return type_error(env, "meta must be an Int32Array");
+  if (!typed_arg(env, argv[0], napi_uint8_array, &dn, &dp)) return type_error(env, "data must be a Uint8Array");
+  if (!typed_arg(env, argv[1], napi_int32_array, &mn, &mp)) return type_error(env, "meta must be an Int32Array");
   uint32_t slots = (uint32_t)(mn / META_INTS);
   if (slots == 0 || slots > MAX_SLOTS || mn != (size_t)slots * META_INTS || dn != (size_t)slots * SLOT_OCTETS)
     return type_error(env, "meta must hold 1..256 slots of 8 and data as many slots of 2048 octets");
@@ -472,12 +475,9 @@ static napi_value Send(napi_env env, napi_callback_info info) {
   uint32_t id;
   Io *io = sock_call(env, info, 2, argv, &id);
   if (io == NULL) return NULL;
-  napi_typedarray_type t;
   size_t n;
   void *p;
-  /* napi_invalid_arg for anything but a typed array: no separate napi_is_typedarray per packet. */
-  if (napi_get_typedarray_info(env, argv[1], &t, &n, &p, NULL, NULL) != napi_ok || t != napi_uint8_array)
-    return type_error(env, "packet must be a Uint8Array");
+  if (!typed_arg(env, argv[1], napi_uint8_array, &n, &p)) return type_error(env, "packet must be a Uint8Array");
   Sock *s = &io->socks[id];
   if (s->target_len == 0) return int_value(env, EDESTADDRREQ);
   ssize_t sent = sendto(s->fd, p, n, MSG_DONTWAIT, (struct sockaddr *)&s->target, s->target_len);
@@ -507,10 +507,9 @@ static napi_value QueueDelay(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   Io *io = this_io(env, info, &argc, argv);
   if (io == NULL) return NULL;
-  napi_typedarray_type t;
   size_t n;
   void *p;
-  if (argc < 1 || napi_get_typedarray_info(env, argv[0], &t, &n, &p, NULL, NULL) != napi_ok || t != napi_float64_array || n != DELAY_VALUES)
+  if (argc < 1 || !typed_arg(env, argv[0], napi_float64_array, &n, &p) || n != DELAY_VALUES)
     return type_error(env, "out must be a Float64Array of DELAY_BOUNDS_US.length + 2");
   memcpy(p, io->delay, sizeof io->delay);
   return undefined(env);
