@@ -33,9 +33,14 @@ export class FloorRelay implements Backend {
     this.lines.on('line', (l) => this.waiting.shift()?.(l));
   }
 
-  /** Builds (when needed) and starts the relay with `threads` threads. */
-  static start(threads: number): FloorRelay {
-    const child = spawn(compileC(SOURCE, BINARY), [String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /**
+   * Builds (when needed) and starts the relay with `threads` threads; `nice`: run under nice(1) at
+   * that value (its threads inherit it; nice execs, so the pid is the relay's).
+   */
+  static start(threads: number, nice?: number): FloorRelay {
+    const binary = compileC(SOURCE, BINARY);
+    const argv = nice === undefined ? [binary, String(threads)] : ['nice', '-n', String(nice), binary, String(threads)];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     return new FloorRelay(child);
   }
 

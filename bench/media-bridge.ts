@@ -24,6 +24,8 @@
  * time it was runnable. A thread runnable most of the time on less than a core waited for a core.
  * `--floor` (with `--calls`) also runs the machine's floor on the same packet rate: a C relay that
  * only forwards, as many threads as the engine has workers (bench/floor-relay.ts).
+ * `--nice=N` gives every backend's relay threads that nice value (media.nice for ours): the load
+ * generator runs at nice -10 (bench/loadgen/loadgen.c), so by default the relays yield to it.
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -55,13 +57,14 @@ export interface Backend {
 
 /**
  * `workers`: media.workers (0 = the default, one per core minus one); `kernelForwarding`:
- * media.kernelForwarding; `batchedIo`: media.batchedIo (the default, 'auto', as deployed).
+ * media.kernelForwarding; `batchedIo`: media.batchedIo (the default, 'auto', as deployed); `nice`:
+ * media.nice (undefined = unchanged, as deployed by default).
  */
-export async function ciphergateBackend(workers = 0, kernelForwarding: 'auto' | 'off' = 'off', batchedIo: 'auto' | 'off' = 'auto'): Promise<Backend & { engine: EmbeddedMediaEngine }> {
+export async function ciphergateBackend(workers = 0, kernelForwarding: 'auto' | 'off' = 'off', batchedIo: 'auto' | 'off' = 'auto', nice?: number): Promise<Backend & { engine: EmbeddedMediaEngine }> {
   const engine = new EmbeddedMediaEngine({
     media: {
       portMin: 30000, portMax: 49999, address: '127.0.0.1', advertisedAddress: null, inactivitySec: 3600,
-      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000, kernelForwarding, batchedIo,
+      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000, kernelForwarding, batchedIo, nice,
     },
   });
   return {
@@ -89,13 +92,14 @@ function asPlainRtp(sdp: string): string {
 /**
  * rtpengine in user space. `opaqueAsPlain`: pass-through offers are given to it as plain RTP, so it
  * relays the packets untouched (with their DTLS attributes it would terminate DTLS itself).
+ * `nice`: its poller threads' nice value (--scheduling=other --priority), as media.nice sets ours.
  */
-export async function rtpengineBackend(opaqueAsPlain = false): Promise<Backend> {
+export async function rtpengineBackend(opaqueAsPlain = false, nice?: number): Promise<Backend> {
   const s = dgram.createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
   const port = s.address().port;
   s.close();
-  const ng = await RtpengineNg.start(port, 50000, 59999);
+  const ng = await RtpengineNg.start(port, 50000, 59999, nice);
   return {
     name: 'rtpengine',
     pid: ng.pid,
@@ -308,6 +312,18 @@ export function callsArg(args: readonly string[]): number | undefined {
 
 const LEVELS = [250, 500, 750, 1000, 1250, 1500];
 
+/**
+ * `--nice=N`: the relay threads' nice value for every backend (media.nice; rtpengine's --priority;
+ * the floor run under nice(1)), -20..19; undefined when not given. Below 0 needs root.
+ */
+export function niceArg(args: readonly string[]): number | undefined {
+  const a = args.find((x) => x.startsWith('--nice='));
+  if (a === undefined) return undefined;
+  const n = Number(a.slice('--nice='.length));
+  if (!Number.isInteger(n) || n < -20 || n > 19) throw new RangeError('--nice must be an integer -20..19');
+  return n;
+}
+
 /** `--workers=N` (media.workers); 0 when not given. */
 export function workersArg(args: readonly string[]): number {
   const a = args.find((x) => x.startsWith('--workers='));
@@ -347,32 +363,33 @@ export async function run(args: string[] = []): Promise<BenchResult> {
   const calls = callsArg(args);
   const gen = await LoadGenerator.start();
   const io = batchedIoArg(args);
+  const nice = niceArg(args);
   const { workers, describe } = layout(args, gen);
   const result: BenchResult = {
     ptime_ms: 20, srtp_profile: 'AES_CM_128_HMAC_SHA1_80', load_generator: `separate process (${gen.kind})`, cpus: os.cpus().length,
-    layout: describe, srtp_backend: srtpBackend(),
+    layout: describe, srtp_backend: srtpBackend(), relay_thread_nice: nice ?? 'unchanged',
   };
   try {
-    const probe = await ciphergateBackend(workers, 'off', io);
+    const probe = await ciphergateBackend(workers, 'off', io, nice);
     result.ciphergate_workers = probe.engine.threads;
     result.ciphergate_socket_io = io === 'off' ? 'dgram' : udpIoFault() === undefined ? 'batched' : `dgram (${udpIoFault()})`;
     await probe.close();
     console.error(`media-bridge: Ciphergate EmbeddedMediaEngine, ${result.ciphergate_workers} worker thread(s)`);
     if (calls !== undefined) {
-      Object.assign(result, await singleLevel(() => ciphergateBackend(workers, 'off', io), gen, calls));
-      if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(result, await singleLevel(() => rtpengineBackend(), gen, calls));
+      Object.assign(result, await singleLevel(() => ciphergateBackend(workers, 'off', io, nice), gen, calls));
+      if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(result, await singleLevel(() => rtpengineBackend(false, nice), gen, calls));
       // The machine's floor on the same packet rate: a C relay that only forwards (bench/floor-relay.ts).
-      if (args.includes('--floor')) Object.assign(result, await singleLevel(() => Promise.resolve(FloorRelay.start(workers)), gen, calls, 'opaque'));
+      if (args.includes('--floor')) Object.assign(result, await singleLevel(() => Promise.resolve(FloorRelay.start(workers, nice)), gen, calls, 'opaque'));
       return result;
     }
-    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io), gen, 'srtp', LEVELS)));
+    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io, nice), gen, 'srtp', LEVELS)));
     if (args.includes('--no-rtpengine')) {
       result.rtpengine = 'skipped (--no-rtpengine)';
     } else if (!rtpengineInstalled()) {
       result.rtpengine = 'not installed (apt-get install -y rtpengine-daemon)';
     } else {
       console.error('media-bridge: rtpengine userspace (--table=-1)');
-      Object.assign(result, figures('rtpengine', await searchCapacity(() => rtpengineBackend(), gen, 'srtp', LEVELS)));
+      Object.assign(result, figures('rtpengine', await searchCapacity(() => rtpengineBackend(false, nice), gen, 'srtp', LEVELS)));
       const r = Number(result.rtpengine_zero_loss_calls);
       result.capacity_ratio_ciphergate_to_rtpengine = r > 0 ? Math.round((Number(result.ciphergate_zero_loss_calls) / r) * 100) / 100 : -1;
       const cr = Number(result.rtpengine_cpu_us_per_call_second);

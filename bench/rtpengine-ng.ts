@@ -73,11 +73,15 @@ export class RtpengineNg {
     });
   }
 
-  /** Starts the daemon in userspace on 127.0.0.1 and waits until it answers a ping. */
-  static async start(ngPort: number, portMin: number, portMax: number): Promise<RtpengineNg> {
+  /**
+   * Starts the daemon in userspace on 127.0.0.1 and waits until it answers a ping. `nice`: its
+   * poller threads' nice value (--scheduling=other --priority=N); undefined = its default.
+   */
+  static async start(ngPort: number, portMin: number, portMax: number, nice?: number): Promise<RtpengineNg> {
     const child = spawn('rtpengine', [
       '--foreground', '--table=-1', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ngPort}`,
       `--port-min=${portMin}`, `--port-max=${portMax}`, '--log-stderr', '--log-level=3', '--delete-delay=0',
+      ...(nice === undefined ? [] : ['--scheduling=other', `--priority=${nice}`]),
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));

@@ -143,6 +143,8 @@ export interface MediaDocument {
   kernelForwarding: 'auto' | 'off';
   /** Read and write media sockets in batches through the native I/O addon when built ('auto'), or never. */
   batchedIo: 'auto' | 'off';
+  /** Nice value of the relay worker threads (-20 most favoured .. 19); null = the process's own. */
+  nice?: number | null;
 }
 
 export interface LogDocument {
@@ -406,6 +408,8 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
         warmStreams: { type: 'integer', minimum: 0, maximum: 1024 },
         kernelForwarding: { type: 'string', enum: ['auto', 'off'] },
         batchedIo: { type: 'string', enum: ['auto', 'off'] },
+        // setpriority(2)'s range; below the process's own needs CAP_SYS_NICE (media/relay/thread-priority.ts).
+        nice: { type: 'integer', minimum: -20, maximum: 19, nullable: true },
       },
     },
     log: {

@@ -63,6 +63,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
         sweepIntervalMs: options.sweepIntervalMs ?? 1000,
         kernel: this.kernelForwarder?.wire,
         batchedIo: this.batchedIo(),
+        nice: this.relayNice(),
       },
       now: options.now,
       onEvent: (e) => this.onRelayEvent(e),
@@ -183,6 +184,16 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
     this.calls.clear();
     await this.pool.close();
     this.kernelForwarder?.close();
+  }
+
+  /** media.nice for the worker threads; in-thread mode leaves the signalling thread as it is. */
+  private relayNice(): number | undefined {
+    const nice = this.settings.nice;
+    if (nice !== undefined && this.settings.threads === 0) {
+      this.log?.info('media: media.nice applies to relay worker threads; in-thread mode leaves it unused', { nice });
+      return undefined;
+    }
+    return nice;
   }
 
   /** Whether the relay threads use the batched socket I/O addon (they load it themselves). */

@@ -24,6 +24,8 @@ export interface MediaSettings {
   readonly kernelForwarding?: 'auto' | 'off';
   /** Media sockets read in batches by the native I/O addon when it is built; default 'auto'. */
   readonly batchedIo?: 'auto' | 'off';
+  /** Nice value of the relay worker threads; null/absent = the process's own. */
+  readonly nice?: number | null;
 }
 
 export interface ResolvedMediaSettings {
@@ -40,6 +42,8 @@ export interface ResolvedMediaSettings {
   readonly warmStreams: number;
   readonly kernelForwarding: 'auto' | 'off';
   readonly batchedIo: 'auto' | 'off';
+  /** Nice value of the relay worker threads; undefined = unchanged. */
+  readonly nice: number | undefined;
 }
 
 export class MediaSettingsError extends Error {
@@ -70,6 +74,7 @@ export function resolveMediaSettings(s: MediaSettings, cpus: number = os.cpus().
     warmStreams: s.warmStreams ?? 0,
     kernelForwarding: s.kernelForwarding ?? 'off',
     batchedIo: s.batchedIo ?? 'auto',
+    nice: s.nice ?? undefined,
   };
 }
 

@@ -182,4 +182,6 @@ export interface RelaySettings {
   readonly kernel?: KernelForwarderWire;
   /** Media sockets read in batches by the native I/O addon when it is built (media.batchedIo); else dgram. */
   readonly batchedIo?: boolean;
+  /** Nice value each worker thread gives itself at start (media.nice); absent = unchanged. */
+  readonly nice?: number;
 }

@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RelayHost } from './host';
-import type { RelayCommand, RelaySettings } from './protocol';
+import type { RelayCommand, RelayEvent, RelaySettings } from './protocol';
+import { setThreadNice } from './thread-priority';
 
 export type WorkerRequest = { readonly id: number; readonly cmd: RelayCommand } | { readonly id: number; readonly shutdown: true };
 
@@ -14,6 +15,15 @@ if (!port) throw new Error('media/relay/worker.js must run in a worker thread');
 
 const settings = (workerData as { settings: RelaySettings }).settings;
 const host = new RelayHost({ ...settings, emit: (event) => port.postMessage({ event }) });
+if (settings.nice !== undefined) port.postMessage({ event: applyNice(settings.nice) });
+
+/** media.nice for this thread, and the one log line that says how it went. */
+function applyNice(nice: number): RelayEvent {
+  const r = setThreadNice(nice);
+  return r.ok
+    ? { type: 'log', level: 'info', message: 'media: relay thread priority set', fields: { nice: r.nice, thread: r.thread } }
+    : { type: 'log', level: 'warn', message: 'media: relay thread priority not set; the thread keeps the process\'s', fields: { nice, reason: r.reason } };
+}
 
 port.on('message', (msg: WorkerRequest) => {
   if ('shutdown' in msg) {

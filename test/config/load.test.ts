@@ -244,6 +244,12 @@ describe('config/load', () => {
         'config: sip.hosts[1]: must be an IP address literal, e.g. 0.0.0.0 or :: (got "nope")');
     });
 
+    it('media.nice out of setpriority\'s range, and null accepted', () => {
+      assert.equal(errorOf({ set: ['media.nice=-21'] }).message, 'config: media.nice: must be an integer -20..19 or null (got -21)');
+      assert.equal(loadConfig({ env: {}, set: ['media.nice=null'] }).media.nice, null);
+      assert.equal(loadConfig({ env: {}, set: ['media.nice=-5'] }).media.nice, -5);
+    });
+
     it('media.portMin > media.portMax', () => {
       assert.equal(errorOf({ set: ['media.portMin=25000', 'media.portMax=24000'] }).message,
         'config: media.portMin: must not exceed media.portMax (25000 > 24000)');

@@ -1,0 +1,44 @@
+/**
+ * The relay worker threads' scheduling priority (media.nice), as rtpengine's `--priority` sets its
+ * poller threads'. On Linux every thread is a task of its own: setpriority(2) on a thread id
+ * changes that thread only, so a relay thread can be favoured over the rest of the host (and over
+ * the signalling thread, which keeps the process's priority) without a native call. Why it
+ * matters: a relay thread that is runnable but waiting for a core leaves its sockets' packets
+ * queued, and that wait is the added latency (docs/BENCHMARKS.md, session 9).
+ *
+ * Lowering the nice value below the process's own needs root or CAP_SYS_NICE; a refusal leaves
+ * the thread as it was and is reported, never thrown: media still flows.
+ */
+import { readlinkSync } from 'node:fs';
+import os from 'node:os';
+
+export type NiceResult =
+  | { readonly ok: true; readonly thread: number; readonly nice: number }
+  | { readonly ok: false; readonly reason: string };
+
+/** The calling thread's kernel id (its task id), or undefined where /proc/thread-self is not. */
+export function currentThreadId(): number | undefined {
+  try {
+    // "<pid>/task/<tid>" (proc(5), Linux 3.17+)
+    const m = /\/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Gives the calling thread the nice value `nice` (-20..19). */
+export function setThreadNice(nice: number): NiceResult {
+  if (!Number.isInteger(nice) || nice < -20 || nice > 19) return { ok: false, reason: 'nice must be an integer from -20 to 19' };
+  const thread = currentThreadId();
+  if (thread === undefined) return { ok: false, reason: 'per-thread priority needs Linux (/proc/thread-self)' };
+  try {
+    os.setPriority(thread, nice);
+  } catch (e) {
+    // os.setPriority throws ERR_SYSTEM_ERROR with the errno's name in info.code; libuv reports EPERM as EACCES
+    const code = (e as { info?: { code?: string } }).info?.code ?? (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return { ok: false, reason: 'permission denied: a nice value below the process\'s needs root or CAP_SYS_NICE' };
+    return { ok: false, reason: code ?? 'setpriority failed' };
+  }
+  return { ok: true, thread, nice: os.getPriority(thread) };
+}
