@@ -21,7 +21,8 @@
  *
  * `--calls=N` runs the one level N instead of the search (each backend once, same load) and adds
  * what the relay threads did meanwhile (bench/threads.ts): CPU per thread and the share of the
- * time it was runnable. A thread runnable most of the time on less than a core waited for a core.
+ * time it was runnable (a thread runnable most of the time on less than a core waited for a core),
+ * and for our engine the p99 of its own queue delay over the measured window (bench/queue-delay.ts).
  * `--floor` (with `--calls`) also runs the machine's floor on the same packet rate: a C relay that
  * only forwards, as many threads as the engine has workers (bench/floor-relay.ts).
  * `--nice=N` gives every backend's relay threads that nice value (media.nice for ours): the load
@@ -30,7 +31,7 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import os from 'node:os';
-import { EmbeddedMediaEngine } from '../media/engine';
+import { EmbeddedMediaEngine, type QueueDelayHistogram } from '../media/engine';
 import { cryptoAttributeValues, mediaPort, parseCryptoAttribute, parseSdp } from '../media/sdp';
 import { srtpBackend } from '../media/srtp';
 import { udpIoFault } from '../media/relay/io/native';
@@ -39,6 +40,7 @@ import { FloorRelay } from './floor-relay';
 import { RtpengineNg, rtpengineInstalled } from './rtpengine-ng';
 import { pinGenerator } from './pin';
 import { describeThreads, ThreadSampler, type ThreadReport } from './threads';
+import { histogramDelta, histogramQuantile } from './queue-delay';
 
 type BenchResult = Record<string, number | string | boolean>;
 
@@ -53,6 +55,8 @@ export interface Backend {
   answer(callId: string, sdp: string): Promise<string>;
   delete(callId: string): Promise<void>;
   close(): Promise<void>;
+  /** The engine's own queue-delay histogram (cumulative), when it keeps one (ours, batched sockets). */
+  queueDelay?(): Promise<QueueDelayHistogram | undefined>;
 }
 
 /**
@@ -81,6 +85,7 @@ export async function ciphergateBackend(workers = 0, kernelForwarding: 'auto' | 
     answer: (callId, sdp) => engine.answer(callId, 'a', 'b', sdp),
     delete: (callId) => engine.delete(callId),
     close: () => engine.close(),
+    queueDelay: () => engine.queueDelay(),
   };
 }
 
@@ -221,7 +226,11 @@ export async function searchCapacity(
   return { capacity, full: best, half, tried: tried.join(' '), generatorLimit, withinP99Target };
 }
 
-type LevelResult = LoadResult & { readonly cpuPerCallSecond: number };
+type LevelResult = LoadResult & {
+  readonly cpuPerCallSecond: number;
+  /** p99 of the engine's own queue delay over the measured window, ms (undefined: it keeps none). */
+  readonly queueDelayP99Ms?: number;
+};
 
 /**
  * One level on a fresh backend (an overloaded level must not slow the next one down with its
@@ -243,14 +252,25 @@ async function measureLevel(
     const cpu0 = backend.cpuMicros();
     const t0 = Date.now();
     const sampler = sample ? new ThreadSampler(backend.pid, backend.skipTid) : undefined;
+    // The engine's queue delay over the measured window: read when the warm-up ends and at the end.
+    let atWindow: Promise<QueueDelayHistogram | undefined> | undefined;
+    const windowTimer = backend.queueDelay && setTimeout(() => (atWindow = backend.queueDelay!()), timing.warmupMs);
     let load: LoadResult;
     try {
       load = await gen.run({ mode, calls, ...timing });
     } finally {
       sampler?.stop();
+      clearTimeout(windowTimer);
     }
     const cpuPerCallSecond = (backend.cpuMicros() - cpu0) / n / ((Date.now() - t0) / 1000);
-    return { result: { ...load, cpuPerCallSecond: Math.round(cpuPerCallSecond * 10) / 10 }, backend, threads: sampler?.report() ?? [] };
+    const before = await atWindow;
+    const after = before && (await backend.queueDelay?.());
+    const queueDelayP99 = before && after ? histogramQuantile(histogramDelta(before, after), 0.99) * 1000 : undefined;
+    return {
+      result: { ...load, cpuPerCallSecond: Math.round(cpuPerCallSecond * 10) / 10, queueDelayP99Ms: queueDelayP99 === undefined ? undefined : Math.round(queueDelayP99 * 100) / 100 },
+      backend,
+      threads: sampler?.report() ?? [],
+    };
   } finally {
     await backend.close();
   }
@@ -287,8 +307,10 @@ export function figures(prefix: string, r: CapacityReport): BenchResult {
 export async function singleLevel(makeBackend: () => Promise<Backend>, gen: LoadGenerator, n: number, mode: 'srtp' | 'opaque' = 'srtp', timing = { warmupMs: 1000, durationMs: 3000 }): Promise<BenchResult> {
   const { result: r, backend, threads } = await measureLevel(makeBackend, gen, n, mode, 'one', timing, true);
   const p = backend.name;
-  console.error(`  ${p} ${mode} ${n} calls: ${verdict(r)}; p50 ${r.p50} ms p99 ${r.p99} ms; threads: ${describeThreads(threads)}`);
+  const queue = r.queueDelayP99Ms === undefined ? '' : `; in our sockets' queues p99 ${r.queueDelayP99Ms} ms`;
+  console.error(`  ${p} ${mode} ${n} calls: ${verdict(r)}; p50 ${r.p50} ms p99 ${r.p99} ms${queue}; threads: ${describeThreads(threads)}`);
   return {
+    ...(r.queueDelayP99Ms === undefined ? {} : { [`${p}_queue_delay_p99_ms`]: r.queueDelayP99Ms }),
     [`${p}_calls`]: n,
     [`${p}_verdict`]: verdict(r),
     [`${p}_lost`]: r.lost,

@@ -24,5 +24,6 @@ export type {
   StreamLegStats,
   StreamMode,
   DropReason,
+  QueueDelayHistogram,
 } from './types';
 export type { TranscodePlan, TranscodeCodec } from './transcoding';
