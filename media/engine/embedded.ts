@@ -4,6 +4,7 @@
  * (or in this thread, media.inThread). Operations on one call are serialised: an answer never
  * overtakes the offer it answers, whatever the B2BUA's timing.
  */
+import os from 'node:os';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../gateway/log/logger';
 import { KernelForwarder } from '../relay/kernel/forwarder';
@@ -32,7 +33,7 @@ export interface EmbeddedMediaEngineOptions {
   readonly now?: () => number;
   /** How often idle calls are looked for; default 1000 ms; 0 = only when a test calls sweep(). */
   readonly sweepIntervalMs?: number;
-  /** CPU count for the default worker count (tests). */
+  /** CPU count for the default worker count and the media.nice check (tests). */
   readonly cpus?: number;
 }
 
@@ -63,7 +64,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
         sweepIntervalMs: options.sweepIntervalMs ?? 1000,
         kernel: this.kernelForwarder?.wire,
         batchedIo: this.batchedIo(),
-        nice: this.relayNice(),
+        nice: this.relayNice(options.cpus ?? os.cpus().length),
       },
       now: options.now,
       onEvent: (e) => this.onRelayEvent(e),
@@ -186,12 +187,21 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
     this.kernelForwarder?.close();
   }
 
-  /** media.nice for the worker threads; in-thread mode leaves the signalling thread as it is. */
-  private relayNice(): number | undefined {
+  /**
+   * media.nice for the worker threads; in-thread mode leaves the signalling thread as it is. Favoured
+   * relay threads on every core could take them all from signalling under a media flood (§7: a
+   * flooded call must not delay signalling), so that combination is allowed but warned about.
+   */
+  private relayNice(cpus: number): number | undefined {
     const nice = this.settings.nice;
-    if (nice !== undefined && this.settings.threads === 0) {
+    if (nice === undefined) return undefined;
+    const threads = this.settings.threads;
+    if (threads === 0) {
       this.log?.info('media: media.nice applies to relay worker threads; in-thread mode leaves it unused', { nice });
       return undefined;
+    }
+    if (nice < 0 && threads >= cpus) {
+      this.log?.warn('media: favoured relay threads on every core: a media flood could starve signalling; keep media.workers below the cores', { nice, workers: threads, cores: cpus });
     }
     return nice;
   }

@@ -138,6 +138,20 @@ describe('relay thread priority (media.nice)', () => {
       assert.equal(lines.filter((l) => /priority/.test(l.message)).length, 0);
     });
 
+    it('MUST warn when favoured relay threads would hold every core (a flood could starve signalling), and only then', async () => {
+      const warned = async (nice: number, workers: number, cpus: number): Promise<Line[]> => {
+        const lines: Line[] = [];
+        const e = new EmbeddedMediaEngine({ media: engineSettings({ inThread: false, workers, nice }), logger: recorder(lines), cpus });
+        await e.close();
+        return lines.filter((l) => l.level === 'warn' && /starve signalling/.test(l.message));
+      };
+      const every = await warned(-2, 2, 2);
+      assert.equal(every.length, 1);
+      assert.deepEqual(every[0]!.fields, { nice: -2, workers: 2, cores: 2 });
+      assert.equal((await warned(-2, 1, 2)).length, 0, 'a core left for signalling');
+      assert.equal((await warned(3, 2, 2)).length, 0, 'not favoured');
+    });
+
     it('MUST say that in-thread mode does not use it', async () => {
       const lines: Line[] = [];
       const before = os.getPriority(process.pid);
