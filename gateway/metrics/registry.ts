@@ -28,7 +28,7 @@ export interface MetricSources {
   readonly messaging: Pick<MessagingService, 'stats'>;
   readonly trunks: { readonly trunks: readonly Pick<Trunk, 'name' | 'status'>[] };
   readonly b2bua: Pick<B2bua, 'stats' | 'list' | 'on' | 'off'>;
-  readonly media: Pick<MediaEngine, 'query' | 'queueDelay'>;
+  readonly media: Pick<MediaEngine, 'query' | 'queueDelay' | 'relayBusy'>;
 }
 
 export interface GatewayMetrics {
@@ -129,6 +129,18 @@ export function createGatewayMetrics(src: MetricSources): GatewayMetrics {
       'Time relayed packets waited in a relay socket before a relay thread read them (kernel receive timestamp to read): the latency the media relay adds when busy. Batched socket I/O only.',
       queueDelay,
     );
+  }
+  const relayBusy = src.media.relayBusy?.bind(src.media);
+  if (relayBusy !== undefined) {
+    new Counter({
+      name: `${p}media_relay_busy_seconds_total`,
+      help: 'Time each media relay worker thread was busy (its event loop not waiting for packets or timers): rate() of it is the thread\'s load; above ~0.5 the queue delay grows.',
+      labelNames: ['thread'], registers,
+      async collect() {
+        this.reset();
+        for (const t of await relayBusy().catch(() => [])) setCounter(this, t.busySec, { thread: String(t.thread) });
+      },
+    });
   }
   mediaCounter('media_srtp_auth_failures_total', 'SRTP/SRTCP packets whose authentication tag did not verify (RFC 3711 §3.4).', [], (c, t) => setCounter(c, t.srtpAuthFailures));
 

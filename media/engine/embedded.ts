@@ -21,7 +21,7 @@ import { mergeQueueDelay } from './queue-delay';
 import { resolveMediaSettings, type MediaSettings, type ResolvedMediaSettings } from './settings';
 import { buildCallStats } from './stats';
 import { StreamOpener } from './stream-opener';
-import type { AnswerFlags, CallStats, MediaEngine, MediaEngineEvents, OfferFlags, QueueDelayHistogram } from './types';
+import type { AnswerFlags, CallStats, MediaEngine, MediaEngineEvents, OfferFlags, QueueDelayHistogram, RelayThreadBusy } from './types';
 
 export interface EmbeddedMediaEngineOptions {
   /** The `media` configuration section. */
@@ -174,6 +174,15 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
   async queueDelay(): Promise<QueueDelayHistogram | undefined> {
     if (this.closed) return undefined;
     return mergeQueueDelay(await this.pool.requestAll({ op: 'queueDelay' }));
+  }
+
+  /** Each relay worker thread's busy time; a thread that does not answer (being replaced) is left out. */
+  async relayBusy(): Promise<readonly RelayThreadBusy[]> {
+    if (this.closed || this.settings.threads === 0) return [];
+    const replies = await Promise.allSettled(Array.from({ length: this.pool.size }, (_, i) => this.pool.request(i, { op: 'busy' })));
+    return replies.flatMap((r, thread) =>
+      r.status === 'fulfilled' && r.value !== null && 'busyMs' in r.value ? [{ thread, busySec: r.value.busyMs / 1000 }] : [],
+    );
   }
 
   async close(): Promise<void> {

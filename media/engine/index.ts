@@ -25,5 +25,6 @@ export type {
   StreamMode,
   DropReason,
   QueueDelayHistogram,
+  RelayThreadBusy,
 } from './types';
 export type { TranscodePlan, TranscodeCodec } from './transcoding';

@@ -167,6 +167,13 @@ export interface QueueDelayHistogram {
   readonly sumSec: number;
 }
 
+/** One relay thread's busy time since it started (seconds of its event loop not waiting for work). */
+export interface RelayThreadBusy {
+  /** The relay thread's index, 0 .. threads − 1 (a replaced thread keeps its predecessor's). */
+  readonly thread: number;
+  readonly busySec: number;
+}
+
 export interface MediaEngine {
   /** The offering leg `fromTag` sends `sdp`; returns the SDP for the other leg. */
   offer(callId: string, fromTag: string, sdp: string, flags: OfferFlags): Promise<string>;
@@ -190,6 +197,12 @@ export interface MediaEngine {
    * engine on Node's dgram sockets, an engine without the method).
    */
   queueDelay?(): Promise<QueueDelayHistogram | undefined>;
+  /**
+   * Each relay worker thread's busy time (empty in in-thread mode, where the relay shares the
+   * signalling thread): rate() of it is the thread's load, the capacity signal that comes before
+   * queue delay (docs/OPERATIONS.md).
+   */
+  relayBusy?(): Promise<readonly RelayThreadBusy[]>;
   /** Ends every call and stops the relay threads. */
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@
  * packet accepted from either leg) for `inactivityMs` raises one 'timeout' event, again only after
  * media flowed in between. Streams negotiated inactive in both directions do not count.
  */
+import { performance } from 'node:perf_hooks';
 import type { OpenReply, RelayCommand, RelayEvent, RelayReply, RelaySettings, StreamStatsWire } from './protocol';
 import { KernelRules } from './kernel/rules';
 import { BatchedSockets } from './io/batched';
@@ -77,6 +78,8 @@ export class RelayHost implements StreamHost {
         return null;
       case 'queueDelay':
         return this.sockets.queueDelay?.() ?? null;
+      case 'busy':
+        return { busyMs: performance.eventLoopUtilization().active };
       case 'stats': {
         const now = this.now();
         const out: StreamStatsWire[] = [];

@@ -107,7 +107,9 @@ export type RelayCommand =
   | { readonly op: 'close'; readonly streamIds: readonly number[] }
   | { readonly op: 'stats'; readonly streamIds: readonly number[] }
   /** The thread's queue-delay histogram (QueueDelayWire), or null when its sockets keep none (dgram). */
-  | { readonly op: 'queueDelay' };
+  | { readonly op: 'queueDelay' }
+  /** How long the thread has been busy (BusyWire). */
+  | { readonly op: 'busy' };
 
 export type OpenReply = { readonly ok: true } | { readonly ok: false; readonly leg: 0 | 1; readonly code: string };
 
@@ -151,7 +153,15 @@ export interface QueueDelayWire {
   readonly sumUs: number;
 }
 
-export type RelayReply = OpenReply | readonly StreamStatsWire[] | QueueDelayWire | null;
+/**
+ * A relay thread's busy time since it started: its event loop's active time (not waiting for
+ * sockets or timers; node:perf_hooks eventLoopUtilization), milliseconds.
+ */
+export interface BusyWire {
+  readonly busyMs: number;
+}
+
+export type RelayReply = OpenReply | readonly StreamStatsWire[] | QueueDelayWire | BusyWire | null;
 
 export type RelayEvent =
   | { readonly type: 'timeout'; readonly callId: string; readonly idleMs: number }

@@ -53,6 +53,9 @@ describe('gateway/metrics on the admin listener', function () {
         assert.ok(hasSample(r.body, name), `${name} is exposed`);
       }
       assert.equal(sample(r.body, 'ciphergate_trunk_up{trunk="pbx"}'), 1, 'keep-alive off: the trunk counts as usable');
+      // the media engine's own gauges of its relay threads are wired in (series only where the relay keeps them)
+      assert.match(r.body, /# TYPE ciphergate_media_relay_queue_delay_seconds histogram/);
+      assert.match(r.body, /# TYPE ciphergate_media_relay_busy_seconds_total counter/);
     });
   });
 

@@ -228,3 +228,22 @@ describe('gateway/metrics: the media relay\'s queue delay (a histogram kept by t
     m.dispose();
   });
 });
+
+describe('gateway/metrics: the media relay threads\' busy time', () => {
+  it('MUST expose one counter series per relay thread, and none without the method or when it fails', async () => {
+    const { sources } = fakes();
+    let m = createGatewayMetrics({ ...sources, media: { ...sources.media, relayBusy: async () => [{ thread: 0, busySec: 1.5 }, { thread: 1, busySec: 0.25 }] } });
+    let text = await m.registry.metrics();
+    assert.match(text, /# TYPE ciphergate_media_relay_busy_seconds_total counter/);
+    assert.equal(sample(text, 'ciphergate_media_relay_busy_seconds_total{thread="0"}'), 1.5);
+    assert.equal(sample(text, 'ciphergate_media_relay_busy_seconds_total{thread="1"}'), 0.25);
+    m.dispose();
+    m = createGatewayMetrics({ ...sources, media: { ...sources.media, relayBusy: () => Promise.reject(new Error('relay gone')) } });
+    text = await m.registry.metrics();
+    assert.doesNotMatch(text, /ciphergate_media_relay_busy_seconds_total\{/);
+    m.dispose();
+    m = createGatewayMetrics(sources);
+    assert.doesNotMatch(await m.registry.metrics(), /relay_busy/);
+    m.dispose();
+  });
+});

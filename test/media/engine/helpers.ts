@@ -204,12 +204,12 @@ export class Peer {
   }
 
   async waitRtp(count: number, timeoutMs = 2000): Promise<Buffer[]> {
-    await waitFor(() => this.rtp.length >= count, timeoutMs, `${count} RTP packets (got ${this.rtp.length})`);
+    await waitFor(() => this.rtp.length >= count, timeoutMs, () => `${count} RTP packets (got ${this.rtp.length})`);
     return this.rtp;
   }
 
   async waitRtcp(count: number, timeoutMs = 2000): Promise<Buffer[]> {
-    await waitFor(() => this.rtcp.length >= count, timeoutMs, `${count} RTCP packets (got ${this.rtcp.length})`);
+    await waitFor(() => this.rtcp.length >= count, timeoutMs, () => `${count} RTCP packets (got ${this.rtcp.length})`);
     return this.rtcp;
   }
 
@@ -238,10 +238,11 @@ export class Peer {
 }
 
 /** Polls `cond` every 5 ms until true, or rejects after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** `what` names the awaited state in the timeout error; a function is asked at the timeout (counts then, not at the start). */
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -58,3 +58,31 @@ describe('media engine: relay queue delay', () => {
     });
   });
 });
+
+describe('EmbeddedMediaEngine.relayBusy (each relay thread\'s load)', () => {
+  let engine: EmbeddedMediaEngine;
+  const open = peerFixture(() => engine);
+  afterEach(async () => engine.close());
+
+  it('MUST give each worker thread\'s busy time by index, growing with the media it relays', async () => {
+    engine = startEngine({ inThread: false, workers: 2 });
+    const before = await engine.relayBusy();
+    assert.deepEqual(before.map((t) => t.thread), [0, 1]);
+    for (const t of before) assert.ok(t.busySec >= 0 && t.busySec < 60, `thread ${t.thread}: ${t.busySec} s`);
+    const a = await open({ kind: 'rtp' });
+    const b = await open({ kind: 'rtp' });
+    await bridge(engine, 'busy1', a, b, 'RTP/AVP');
+    // 200: a burst the relay socket's default receive buffer holds (~256 small datagrams)
+    for (let seq = 1; seq <= 200; seq++) a.sendRtp(rtpPacket({ seq }));
+    await b.waitRtp(200);
+    const after = await engine.relayBusy();
+    // The call went to thread 0 (RelayPool.assign: the fewest calls, the first on a tie); thread 1 only answered.
+    const grew = after.map((t, i) => t.busySec - before[i]!.busySec);
+    assert.ok(grew[0]! > grew[1]!, `thread 0 grew ${grew[0]} s, thread 1 ${grew[1]} s`);
+  });
+
+  it('MUST give nothing in in-thread mode, where the relay shares the signalling thread', async () => {
+    engine = startEngine({});
+    assert.deepEqual(await engine.relayBusy(), []);
+  });
+});
