@@ -323,36 +323,29 @@ export async function singleLevel(makeBackend: () => Promise<Backend>, gen: Load
   };
 }
 
-/** `--calls=N`: one level instead of the capacity search; undefined when not given. */
-export function callsArg(args: readonly string[]): number | undefined {
-  const a = args.find((x) => x.startsWith('--calls='));
+/** `--NAME=N`, an integer in min..max; undefined when not given. Throws RangeError naming the flag. */
+function intArg(args: readonly string[], name: string, min: number, max: number): number | undefined {
+  const flag = `--${name}=`;
+  const a = args.find((x) => x.startsWith(flag));
   if (a === undefined) return undefined;
-  const n = Number(a.slice('--calls='.length));
-  if (!Number.isInteger(n) || n < 1 || n > 5000) throw new RangeError('--calls must be 1..5000');
+  const n = Number(a.slice(flag.length));
+  if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`--${name} must be an integer ${min}..${max}`);
   return n;
 }
 
-const LEVELS = [250, 500, 750, 1000, 1250, 1500];
+/** `--calls=N`: one level instead of the capacity search; undefined when not given. */
+export const callsArg = (args: readonly string[]): number | undefined => intArg(args, 'calls', 1, 5000);
 
 /**
  * `--nice=N`: the relay threads' nice value for every backend (media.nice; rtpengine's --priority;
- * the floor run under nice(1)), -20..19; undefined when not given. Below 0 needs root.
+ * the floor run under nice(1)); undefined when not given. Below 0 needs root.
  */
-export function niceArg(args: readonly string[]): number | undefined {
-  const a = args.find((x) => x.startsWith('--nice='));
-  if (a === undefined) return undefined;
-  const n = Number(a.slice('--nice='.length));
-  if (!Number.isInteger(n) || n < -20 || n > 19) throw new RangeError('--nice must be an integer -20..19');
-  return n;
-}
+export const niceArg = (args: readonly string[]): number | undefined => intArg(args, 'nice', -20, 19);
 
 /** `--workers=N` (media.workers); 0 when not given. */
-export function workersArg(args: readonly string[]): number {
-  const a = args.find((x) => x.startsWith('--workers='));
-  const n = a === undefined ? 0 : Number(a.slice('--workers='.length));
-  if (!Number.isInteger(n) || n < 0 || n > 64) throw new RangeError('--workers must be 0..64');
-  return n;
-}
+export const workersArg = (args: readonly string[]): number => intArg(args, 'workers', 0, 64) ?? 0;
+
+const LEVELS = [250, 500, 750, 1000, 1250, 1500];
 
 export interface Layout {
   /** media.workers for the embedded engine. */

@@ -107,7 +107,7 @@ export class RtpengineNg {
 
   /** CPU time the daemon has used (all its threads), microseconds, from /proc (Linux). */
   cpuMicros(): number {
-    return processCpuMicros(this.child.pid ?? -1);
+    return processCpuMicros(this.pid);
   }
 
   command(dict: Record<string, Bencode>, timeoutMs = 5000): Promise<Record<string, Bencode>> {

@@ -14,35 +14,14 @@ interface MetricValue {
   readonly metricName: string;
 }
 
-export interface ExternalHistogram {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'histogram';
-  readonly aggregator: 'sum';
-  collect(): void;
-  get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: MetricValue[] }>;
-  reset(): void;
-}
-
-/** Prometheus' `le` text of a bound: the shortest decimal that round-trips (0.0001, 0.25, 1). */
-function le(bound: number): string {
-  return String(bound);
-}
-
 /**
- * Registers the histogram on `registry`. The cast: prom-client's types admit only its own four
- * classes, but its Registry reads no more of a registered metric than name, help, type and get()
- * (lib/registry.js, getMetricsAsString/getMetricsAsJSON), which this object has.
+ * Registers the histogram `name` on `registry`; `read` gives it at scrape time (undefined: no series
+ * this scrape). The cast: prom-client's types admit only its own four classes, but its Registry
+ * reads no more of a registered metric than name, help, type and get() (lib/registry.js,
+ * getMetricsAsString/getMetricsAsJSON), which this object has.
  */
-export function registerHistogram(registry: Registry, name: string, help: string, read: () => Promise<QueueDelayHistogram | undefined>): ExternalHistogram {
-  const metric = histogramMetric(name, help, read);
-  registry.registerMetric(metric as unknown as Metric);
-  return metric;
-}
-
-/** The metric `name`; `read` gives the histogram at scrape time (undefined: no series this scrape). */
-export function histogramMetric(name: string, help: string, read: () => Promise<QueueDelayHistogram | undefined>): ExternalHistogram {
-  return {
+export function registerHistogram(registry: Registry, name: string, help: string, read: () => Promise<QueueDelayHistogram | undefined>): void {
+  const metric = {
     name,
     help,
     type: 'histogram',
@@ -56,7 +35,8 @@ export function histogramMetric(name: string, help: string, read: () => Promise<
         let cumulative = 0;
         h.boundsSec.forEach((b, i) => {
           cumulative += h.counts[i] ?? 0;
-          values.push({ metricName: `${name}_bucket`, labels: { le: le(b) }, value: cumulative });
+          // `le`: String() gives the shortest decimal that round-trips (0.0001, 0.25, 1)
+          values.push({ metricName: `${name}_bucket`, labels: { le: String(b) }, value: cumulative });
         });
         cumulative += h.counts[h.boundsSec.length] ?? 0;
         values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: cumulative });
@@ -66,4 +46,5 @@ export function histogramMetric(name: string, help: string, read: () => Promise<
       return { name, help, type: 'histogram', aggregator: 'sum', values };
     },
   };
+  registry.registerMetric(metric as unknown as Metric);
 }

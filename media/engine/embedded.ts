@@ -52,7 +52,8 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
 
   constructor(options: EmbeddedMediaEngineOptions) {
     super();
-    this.settings = resolveMediaSettings(options.media, options.cpus);
+    const cpus = options.cpus ?? os.cpus().length;
+    this.settings = resolveMediaSettings(options.media, cpus);
     this.log = options.logger;
     this.ports = new PortAllocator(this.settings.portMin, this.settings.portMax);
     this.kernelForwarder = this.openKernelForwarder();
@@ -64,7 +65,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
         sweepIntervalMs: options.sweepIntervalMs ?? 1000,
         kernel: this.kernelForwarder?.wire,
         batchedIo: this.batchedIo(),
-        nice: this.relayNice(options.cpus ?? os.cpus().length),
+        nice: this.relayNice(cpus),
       },
       now: options.now,
       onEvent: (e) => this.onRelayEvent(e),
@@ -173,16 +174,14 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
   /** The relay threads' queue-delay histograms summed (undefined on dgram sockets). */
   async queueDelay(): Promise<QueueDelayHistogram | undefined> {
     if (this.closed) return undefined;
-    return mergeQueueDelay(await this.pool.requestAll({ op: 'queueDelay' }));
+    return mergeQueueDelay((await this.pool.requestAll({ op: 'queueDelay' })).map((r) => r.reply));
   }
 
   /** Each relay worker thread's busy time; a thread that does not answer (being replaced) is left out. */
   async relayBusy(): Promise<readonly RelayThreadBusy[]> {
     if (this.closed || this.settings.threads === 0) return [];
-    const replies = await Promise.allSettled(Array.from({ length: this.pool.size }, (_, i) => this.pool.request(i, { op: 'busy' })));
-    return replies.flatMap((r, thread) =>
-      r.status === 'fulfilled' && r.value !== null && 'busyMs' in r.value ? [{ thread, busySec: r.value.busyMs / 1000 }] : [],
-    );
+    const replies = await this.pool.requestAll({ op: 'busy' });
+    return replies.flatMap(({ slot, reply }) => (reply !== null && 'busyMs' in reply ? [{ thread: slot, busySec: reply.busyMs / 1000 }] : []));
   }
 
   async close(): Promise<void> {

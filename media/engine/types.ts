@@ -14,7 +14,9 @@
  * of the answering leg. SDP is RFC 4566 text in and out.
  */
 import type { SrtpProfileName } from '../srtp/profiles';
-import type { LegStatsWire, PlainLatchPolicy } from '../relay/protocol';
+import type { LegStatsWire, PlainLatchPolicy, QueueDelayHistogram } from '../relay/protocol';
+
+export type { QueueDelayHistogram } from '../relay/protocol';
 import type { DropReason } from '../relay/stats';
 
 export type { PlainLatchPolicy, DropReason };
@@ -152,19 +154,6 @@ export interface CallStats {
   /** Date.now() when the call's first offer was handled. */
   readonly createdAt: number;
   readonly legs: readonly LegStats[];
-}
-
-/**
- * How long relayed packets waited in the relay's socket receive queues before a relay thread read
- * them, all threads together, cumulative since the engine started: the latency the relay adds by
- * being busy or descheduled (its processing after the read is a few microseconds more).
- */
-export interface QueueDelayHistogram {
-  /** Upper bounds of the buckets, seconds, ascending; a last bucket counts everything above. */
-  readonly boundsSec: readonly number[];
-  /** Packets per bucket (not cumulative): boundsSec.length + 1 entries. */
-  readonly counts: readonly number[];
-  readonly sumSec: number;
 }
 
 /** One relay thread's busy time since it started (seconds of its event loop not waiting for work). */

@@ -151,11 +151,11 @@ export class RelayPool {
     return c.request(cmd);
   }
 
-  /** `cmd` to every relay; the replies of those that answered (a lost relay's is left out). */
-  async requestAll(cmd: RelayCommand): Promise<RelayReply[]> {
+  /** `cmd` to every relay; the replies of those that answered, with their slot (a lost relay's is left out). */
+  async requestAll(cmd: RelayCommand): Promise<{ readonly slot: number; readonly reply: RelayReply }[]> {
     if (this.closed) throw new RelayError('media relay is closed');
     const settled = await Promise.allSettled(this.channels.map((c) => c.request(cmd)));
-    return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    return settled.flatMap((r, slot) => (r.status === 'fulfilled' ? [{ slot, reply: r.value }] : []));
   }
 
   async close(): Promise<void> {

@@ -106,7 +106,7 @@ export type RelayCommand =
   | { readonly op: 'configure'; readonly stream: StreamWire }
   | { readonly op: 'close'; readonly streamIds: readonly number[] }
   | { readonly op: 'stats'; readonly streamIds: readonly number[] }
-  /** The thread's queue-delay histogram (QueueDelayWire), or null when its sockets keep none (dgram). */
+  /** The thread's queue-delay histogram (QueueDelayHistogram), or null when its sockets keep none (dgram). */
   | { readonly op: 'queueDelay' }
   /** How long the thread has been busy (BusyWire). */
   | { readonly op: 'busy' };
@@ -142,15 +142,17 @@ export interface StreamStatsWire {
 }
 
 /**
- * How long datagrams waited in one relay thread's socket receive queues before the thread read
- * them, cumulative since the thread started (media/relay/io/native/src/udpio.c).
+ * How long relayed packets waited in relay socket receive queues before a relay thread read them,
+ * cumulative: one thread's (media/relay/io/native/src/udpio.c), or all threads' summed by the
+ * engine (media/engine/queue-delay.ts, MediaEngine.queueDelay). The latency the relay adds by
+ * being busy or descheduled (its processing after the read is a few microseconds more).
  */
-export interface QueueDelayWire {
-  /** Upper bounds of the buckets, µs, ascending; the last bucket counts everything above. */
-  readonly boundsUs: readonly number[];
-  /** Datagrams per bucket (not cumulative): boundsUs.length + 1 entries. */
+export interface QueueDelayHistogram {
+  /** Upper bounds of the buckets, seconds, ascending; a last bucket counts everything above. */
+  readonly boundsSec: readonly number[];
+  /** Packets per bucket (not cumulative): boundsSec.length + 1 entries. */
   readonly counts: readonly number[];
-  readonly sumUs: number;
+  readonly sumSec: number;
 }
 
 /**
@@ -161,7 +163,7 @@ export interface BusyWire {
   readonly busyMs: number;
 }
 
-export type RelayReply = OpenReply | readonly StreamStatsWire[] | QueueDelayWire | BusyWire | null;
+export type RelayReply = OpenReply | readonly StreamStatsWire[] | QueueDelayHistogram | BusyWire | null;
 
 export type RelayEvent =
   | { readonly type: 'timeout'; readonly callId: string; readonly idleMs: number }

@@ -8,7 +8,7 @@
  * to a per-socket target set only when the destination changes.
  */
 import type { NativeUdpIo, NativeUdpIoAddon } from './native';
-import type { QueueDelayWire } from '../protocol';
+import type { QueueDelayHistogram } from '../protocol';
 import type { DatagramHandler, RelaySocket, SocketOpener } from './sockets';
 
 /** Slots per batch: enough for a burst across many sockets, small enough to stay in cache. */
@@ -64,6 +64,7 @@ export class BatchedSockets implements SocketOpener {
   private readonly v4 = new Map<number, string>();
   /** The source handed with every datagram, rewritten for each (sockets.ts: valid during the call only). */
   private readonly source = { address: '', port: 0 };
+  /** The addon's bucket bounds (µs) in seconds. */
   private readonly delayBounds: readonly number[];
   private readonly delays: Float64Array;
   private destroyed = false;
@@ -74,15 +75,15 @@ export class BatchedSockets implements SocketOpener {
     this.data = Buffer.alloc(SLOTS * this.slotOctets);
     this.meta = new Int32Array(SLOTS * this.metaInts);
     this.io = new addon.UdpIo(this.data, this.meta, (count) => this.onBatch(count));
-    this.delayBounds = [...addon.DELAY_BOUNDS_US];
+    this.delayBounds = addon.DELAY_BOUNDS_US.map((us) => us / 1e6);
     this.delays = new Float64Array(this.delayBounds.length + 2);
   }
 
-  queueDelay(): QueueDelayWire | undefined {
+  queueDelay(): QueueDelayHistogram | undefined {
     if (this.destroyed) return undefined;
     this.io.queueDelay(this.delays);
     const n = this.delayBounds.length;
-    return { boundsUs: this.delayBounds, counts: Array.from(this.delays.subarray(0, n + 1)), sumUs: this.delays[n + 1]! };
+    return { boundsSec: this.delayBounds, counts: Array.from(this.delays.subarray(0, n + 1)), sumSec: this.delays[n + 1]! / 1e6 };
   }
 
   open(address: string, port: number, onMessage: DatagramHandler, onSendError: () => void): Promise<RelaySocket> {

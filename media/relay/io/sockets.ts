@@ -5,7 +5,7 @@
  * `RelaySocket`; a thread's `SocketOpener` decides which.
  */
 
-import type { QueueDelayWire } from '../protocol';
+import type { QueueDelayHistogram } from '../protocol';
 
 /**
  * Where a datagram came from. Valid during the handler call only (the batched opener rewrites one
@@ -38,5 +38,5 @@ export interface SocketOpener {
   /** Closes every socket it opened; the opener is not used again. */
   close(): void;
   /** How long datagrams waited in these sockets before being read, when the opener measures it. */
-  queueDelay?(): QueueDelayWire | undefined;
+  queueDelay?(): QueueDelayHistogram | undefined;
 }

@@ -5,19 +5,20 @@
 import assert from 'node:assert/strict';
 import type { EmbeddedMediaEngine } from '../../../media/engine';
 import { mergeQueueDelay } from '../../../media/engine/queue-delay';
-import type { QueueDelayWire } from '../../../media/relay/protocol';
+import type { QueueDelayHistogram } from '../../../media/relay/protocol';
 import { bridge, peerFixture, rtpPacket, startEngine } from './helpers';
 
-const BOUNDS = [100, 1000, 10000];
+const BOUNDS = [0.0001, 0.001, 0.01];
 
-function wire(counts: number[], sumUs: number, boundsUs = BOUNDS): QueueDelayWire {
-  return { boundsUs, counts, sumUs };
+/** One relay thread's histogram, as its sockets report it. */
+function thread(counts: number[], sumSec: number, boundsSec = BOUNDS): QueueDelayHistogram {
+  return { boundsSec, counts, sumSec };
 }
 
 describe('media engine: relay queue delay', () => {
   describe('mergeQueueDelay', () => {
-    it('MUST sum the threads\' buckets and sums, in seconds', () => {
-      const h = mergeQueueDelay([wire([1, 2, 3, 4], 500), null, wire([10, 0, 0, 1], 1_000_000)])!;
+    it('MUST sum the threads\' buckets and sums', () => {
+      const h = mergeQueueDelay([thread([1, 2, 3, 4], 0.0005), null, thread([10, 0, 0, 1], 1)])!;
       assert.deepEqual(h.boundsSec, [0.0001, 0.001, 0.01]);
       assert.deepEqual(h.counts, [11, 2, 3, 5]);
       assert.equal(h.sumSec, 1.0005);
@@ -26,7 +27,7 @@ describe('media engine: relay queue delay', () => {
     it('MUST give undefined when no thread keeps one (dgram sockets), and leave out a histogram of other bounds', () => {
       assert.equal(mergeQueueDelay([null, null]), undefined);
       assert.equal(mergeQueueDelay([]), undefined);
-      const h = mergeQueueDelay([wire([1, 1, 1, 1], 10), wire([5, 5, 5, 5, 5], 99, [1, 2, 3, 4])])!;
+      const h = mergeQueueDelay([thread([1, 1, 1, 1], 0.00001), thread([5, 5, 5, 5, 5], 0.000099, [0.000001, 0.000002, 0.000003, 0.000004])])!;
       assert.deepEqual(h.counts, [1, 1, 1, 1]);
       assert.equal(h.sumSec, 0.00001);
     });

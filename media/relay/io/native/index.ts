@@ -33,7 +33,6 @@ export interface NativeUdpIoAddon {
   readonly SLOT_OCTETS: number;
   /** Int32s of one slot in `meta`: socket id, length (-1: truncated), port, family, address words. */
   readonly META_INTS: number;
-  readonly MAX_SLOTS: number;
   /** Upper bounds of the queue-delay buckets, µs, ascending. */
   readonly DELAY_BOUNDS_US: readonly number[];
 }

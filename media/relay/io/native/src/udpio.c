@@ -538,15 +538,13 @@ NAPI_MODULE_INIT() {
     { "queueDelay", NULL, QueueDelay, NULL, NULL, NULL, napi_default, NULL },
     { "destroy", NULL, Destroy, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_value cls, slot_octets, meta_ints, max_slots;
+  napi_value cls, slot_octets, meta_ints;
   if (napi_define_class(env, "UdpIo", NAPI_AUTO_LENGTH, Construct, NULL, sizeof methods / sizeof methods[0], methods, &cls) != napi_ok) return NULL;
   napi_create_uint32(env, SLOT_OCTETS, &slot_octets);
   napi_create_uint32(env, META_INTS, &meta_ints);
-  napi_create_uint32(env, MAX_SLOTS, &max_slots);
   napi_set_named_property(env, exports, "UdpIo", cls);
   napi_set_named_property(env, exports, "SLOT_OCTETS", slot_octets);
   napi_set_named_property(env, exports, "META_INTS", meta_ints);
-  napi_set_named_property(env, exports, "MAX_SLOTS", max_slots);
   napi_value bounds;
   napi_create_array_with_length(env, DELAY_BOUNDS, &bounds);
   for (uint32_t i = 0; i < DELAY_BOUNDS; i++) {
