@@ -143,6 +143,8 @@ export interface MediaDocument {
   kernelForwarding: 'auto' | 'off';
   /** Read and write media sockets in batches through the native I/O addon when built ('auto'), or never. */
   batchedIo: 'auto' | 'off';
+  /** Relay settled RTP/SRTP streams in the I/O addon's native fast path when it has one ('auto'), or never. */
+  fastPath: 'auto' | 'off';
   /** Nice value of the relay worker threads (-20 most favoured .. 19); null = the process's own. */
   nice?: number | null;
 }
@@ -391,7 +393,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
       type: 'object',
       additionalProperties: false,
       required: ['portMin', 'portMax', 'address', 'inactivitySec', 'workers', 'inThread', 'allowDirectMedia',
-        'maxPacketsPerSec', 'warmStreams', 'kernelForwarding', 'batchedIo'],
+        'maxPacketsPerSec', 'warmStreams', 'kernelForwarding', 'batchedIo', 'fastPath'],
       properties: {
         // Below 1024 needs privileges and collides with well-known services.
         portMin: { type: 'integer', minimum: 1024, maximum: 65535 },
@@ -408,6 +410,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
         warmStreams: { type: 'integer', minimum: 0, maximum: 1024 },
         kernelForwarding: { type: 'string', enum: ['auto', 'off'] },
         batchedIo: { type: 'string', enum: ['auto', 'off'] },
+        fastPath: { type: 'string', enum: ['auto', 'off'] },
         // setpriority(2)'s range; below the process's own needs CAP_SYS_NICE (media/relay/thread-priority.ts).
         nice: { type: 'integer', minimum: -20, maximum: 19, nullable: true },
       },

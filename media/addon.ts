@@ -17,16 +17,29 @@ export function addonPath(dir: string, relative: string, file: string): string {
   return path.resolve(dir, ...Array<string>(depth + 1).fill('..'), relative, 'build', 'Release', file);
 }
 
-/** Loads the addon at `file`: its exports when `check` accepts them, or null and why not. Never throws. */
+/**
+ * What loading each file gave this thread: a file is loaded once, so two loaders of one addon
+ * share one module instance (the socket addon carries the SRTP session classes, and its fast path
+ * only accepts sessions of its own instance: media/relay/io/native).
+ */
+const loadedFiles = new Map<string, { exports: unknown; fault: string | undefined }>();
+
+/** Loads the addon at `file` (once per thread): its exports when `check` accepts them, or null and why not. Never throws. */
 export function tryLoadAddon<T>(file: string, check: (exports: unknown) => exports is T): { addon: T | null; fault: string | undefined } {
   if (!fs.existsSync(file)) return { addon: null, fault: `not built (${file})` };
-  const module: { exports: unknown } = { exports: {} };
-  try {
-    process.dlopen(module, file);
-  } catch (err) {
-    return { addon: null, fault: `failed to load: ${err instanceof Error ? err.message : String(err)}` };
+  let loaded = loadedFiles.get(file);
+  if (loaded === undefined) {
+    const module: { exports: unknown } = { exports: {} };
+    try {
+      process.dlopen(module, file);
+      loaded = { exports: module.exports, fault: undefined };
+    } catch (err) {
+      loaded = { exports: undefined, fault: `failed to load: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    loadedFiles.set(file, loaded);
   }
-  return check(module.exports) ? { addon: module.exports, fault: undefined } : { addon: null, fault: 'unexpected exports' };
+  if (loaded.fault !== undefined) return { addon: null, fault: loaded.fault };
+  return check(loaded.exports) ? { addon: loaded.exports, fault: undefined } : { addon: null, fault: 'unexpected exports' };
 }
 
 /**

@@ -21,17 +21,23 @@ const ROOT = path.resolve(__dirname, '..');
 const ADDONS = [
   { dir: path.join(ROOT, 'media', 'srtp', 'native'), name: 'ciphergate_srtp', without: 'SRTP uses the TypeScript transforms' },
   { dir: path.join(ROOT, 'media', 'relay', 'kernel', 'native'), name: 'ciphergate_kfwd', without: 'media is relayed in user space only' },
-  { dir: path.join(ROOT, 'media', 'relay', 'io', 'native'), name: 'ciphergate_udpio', without: "media sockets use Node's dgram" },
+  // The socket addon compiles the SRTP addon's sources in too (its fast path uses the same sessions).
+  {
+    dir: path.join(ROOT, 'media', 'relay', 'io', 'native'),
+    name: 'ciphergate_udpio',
+    without: "media sockets use Node's dgram",
+    also: [path.join(ROOT, 'media', 'srtp', 'native')],
+  },
 ];
 /** A cold build takes about 2 s here; this only stops a hung compiler. */
 const BUILD_TIMEOUT_MS = 5 * 60 * 1000;
 
 class Fault extends Error {}
 
-/** Newest modification time of binding.gyp and src/*. */
-function newestSource(dir) {
+/** Newest modification time of binding.gyp and src/* of `dir`, and of src/* of the `also` directories. */
+function newestSource(dir, also = []) {
   const files = [path.join(dir, 'binding.gyp')];
-  for (const name of fs.readdirSync(path.join(dir, 'src'))) files.push(path.join(dir, 'src', name));
+  for (const d of [dir, ...also]) for (const name of fs.readdirSync(path.join(d, 'src'))) files.push(path.join(d, 'src', name));
   return Math.max(...files.map((f) => fs.statSync(f).mtimeMs));
 }
 
@@ -76,8 +82,8 @@ function faultLine(output) {
   return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 
-function build(dir, target) {
-  if (isFile(target) && fs.statSync(target).mtimeMs >= newestSource(dir)) return null; // up to date
+function build(dir, target, also) {
+  if (isFile(target) && fs.statSync(target).mtimeMs >= newestSource(dir, also)) return null; // up to date
   const gyp = findNodeGyp();
   const nodedir = findNodeDir();
   const started = Date.now();
@@ -104,7 +110,7 @@ function build(dir, target) {
 for (const addon of ADDONS) {
   const target = path.join(addon.dir, 'build', 'Release', `${addon.name}.node`);
   try {
-    const ms = build(addon.dir, target);
+    const ms = build(addon.dir, target, addon.also);
     if (ms !== null) console.log(`build-native: built ${path.relative(ROOT, target)} in ${(ms / 1000).toFixed(1)} s`);
   } catch (err) {
     const fault = err instanceof Fault ? err.message : `unexpected error: ${err && err.message ? err.message : String(err)}`;

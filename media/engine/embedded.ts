@@ -65,6 +65,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
         sweepIntervalMs: options.sweepIntervalMs ?? 1000,
         kernel: this.kernelForwarder?.wire,
         batchedIo: this.batchedIo(),
+        fastPath: this.settings.fastPath !== 'off',
         nice: this.relayNice(cpus),
       },
       now: options.now,

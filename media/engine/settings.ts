@@ -24,6 +24,8 @@ export interface MediaSettings {
   readonly kernelForwarding?: 'auto' | 'off';
   /** Media sockets read in batches by the native I/O addon when it is built; default 'auto'. */
   readonly batchedIo?: 'auto' | 'off';
+  /** Settled RTP/SRTP streams relayed by the I/O addon's native fast path (batched I/O only); default 'auto'. */
+  readonly fastPath?: 'auto' | 'off';
   /** Nice value of the relay worker threads; null/absent = the process's own. */
   readonly nice?: number | null;
 }
@@ -42,6 +44,7 @@ export interface ResolvedMediaSettings {
   readonly warmStreams: number;
   readonly kernelForwarding: 'auto' | 'off';
   readonly batchedIo: 'auto' | 'off';
+  readonly fastPath: 'auto' | 'off';
   /** Nice value of the relay worker threads; undefined = unchanged. */
   readonly nice: number | undefined;
 }
@@ -74,6 +77,7 @@ export function resolveMediaSettings(s: MediaSettings, cpus: number = os.cpus().
     warmStreams: s.warmStreams ?? 0,
     kernelForwarding: s.kernelForwarding ?? 'off',
     batchedIo: s.batchedIo ?? 'auto',
+    fastPath: s.fastPath ?? 'auto',
     nice: s.nice ?? undefined,
   };
 }

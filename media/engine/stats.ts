@@ -24,7 +24,7 @@ export function buildCallStats(call: Call, wire: readonly StreamStatsWire[], add
         local: { address, rtpPort: port, rtcpPort: port === 0 ? 0 : port + 1 },
         rtcpMux: side.rtcpMux,
         latched: l?.latched ?? { rtp: undefined, rtcp: undefined },
-        rx: l?.rx ?? { packets: 0, bytes: 0, lost: 0, rtcpPackets: 0, rtcpBytes: 0, kernelPackets: 0 },
+        rx: l?.rx ?? { packets: 0, bytes: 0, lost: 0, rtcpPackets: 0, rtcpBytes: 0, kernelPackets: 0, fastPackets: 0 },
         tx: l?.tx ?? { packets: 0, bytes: 0, rtcpPackets: 0, rtcpBytes: 0 },
         srtpAuthFailures: l?.srtpAuthFailures ?? 0,
         dropped: l?.dropped ?? ZERO_DROPS,

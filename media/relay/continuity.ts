@@ -82,6 +82,23 @@ export class ContinuityRewriter {
     setMarker(packet);
   }
 
+  /**
+   * What the relay's fast path (fast.ts) carries of this rewriter while it relays the current
+   * source's packets in C; undefined before the first packet. Only the last-sent fields change there.
+   */
+  get fastState(): { inSsrc: number; outSsrc: number; rewriting: boolean; seqOffset: number; tsOffset: number; lastOutSeq: number; lastOutTs: number } | undefined {
+    if (this.outSsrc === undefined) return undefined;
+    const { inSsrc, outSsrc, rewriting, seqOffset, tsOffset, lastOutSeq, lastOutTs } = this;
+    return { inSsrc, outSsrc, rewriting, seqOffset, tsOffset, lastOutSeq, lastOutTs };
+  }
+
+  /** The last packet sent as the fast path reports it (`at`: on this rewriter's clock; undefined: it sent none newer). */
+  resumeAfterFast(lastOutSeq: number, lastOutTs: number, at: number | undefined): void {
+    this.lastOutSeq = lastOutSeq;
+    this.lastOutTs = lastOutTs;
+    if (at !== undefined) this.lastOutAt = at;
+  }
+
   /** The SSRC a receiver knows for a sender SSRC of the current source (RTCP SR/SDES/BYE). */
   forwardSsrc(s: number): number {
     return this.rewriting && s === this.inSsrc && this.outSsrc !== undefined ? this.outSsrc : s;

@@ -18,6 +18,9 @@
  * Pass-through legs, with the engine's in-kernel forwarder (offload.ts): once both legs are
  * 'opaque' and a leg's source is latched here, the kernel relays that source's packets itself;
  * this thread counts them from the forwarder's counters (harvestKernel) and still sees the rest.
+ * RTP and SRTP legs, with the native fast path (fast.ts): once a leg's source is latched and its
+ * stream settled, steps 1–7 and the send of that source's RTP run in C (placeFast); the leg takes
+ * the state back (syncFast) before this path runs for any packet of its RTP port, and re-places it after.
  */
 import { SrtpAuthError, SrtpFormatError, SrtpReplayError, type SrtpContext } from '../srtp';
 import { ContinuityRewriter, RtcpTranslation } from './continuity';
@@ -40,15 +43,25 @@ import {
   timestamp,
 } from './rtp';
 import type { Component, LegOffload } from './offload';
+import type { FastRules, FastSrtpSide } from './fast';
 import type { RelaySocket, Source } from './io/sockets';
 import { DROP, LegCounters } from './stats';
 
 const NO_PT = 255;
+/** The fast path's drop counters (fast.ts) and the reasons they count. */
+const FAST_DROPS = [
+  ['dropFlood', DROP.flood],
+  ['dropMalformed', DROP.malformed],
+  ['dropPayloadType', DROP['payload-type']],
+  ['dropSrtpError', DROP['srtp-error']],
+] as const;
 
 /** What a leg needs from the stream it belongs to. */
 export interface LegOwner {
   readonly now: () => number;
   readonly maxPacketsPerSec: number;
+  /** The native fast path of the thread's sockets, when it has one (fast.ts). */
+  readonly fast: FastRules | undefined;
   accepted(now: number): void;
   dropped(leg: RelayLeg, now: number): void;
   authFailed(leg: RelayLeg, kind: 'rtp' | 'rtcp', now: number): void;
@@ -84,6 +97,8 @@ export class RelayLeg {
   private refilledAt: number;
   /** The in-kernel forwarding of this leg's latched source, when the engine has a forwarder. */
   offload: LegOffload | undefined;
+  /** While this leg's fast-path rule is placed: the SRTP sides it carries (fast.ts). */
+  private fastSides: { inSide: FastSrtpSide | undefined; outSide: FastSrtpSide | undefined } | undefined;
   /** This leg's own RTP and RTCP ports (the rules' `local` and the other leg's `out`). */
   local: readonly [TransportAddress, TransportAddress] = [{ address: '', port: 0 }, { address: '', port: 0 }];
 
@@ -148,6 +163,7 @@ export class RelayLeg {
   }
 
   close(): void {
+    this.fastSides = undefined; // closing the sockets frees the rule
     this.offload?.clear();
     this.transcoder?.close();
     this.transcoder = undefined;
@@ -173,17 +189,30 @@ export class RelayLeg {
    * may take the relay thread down.
    */
   receive(msg: Buffer, rinfo: Source, onRtcpPort: boolean): void {
+    // What the fast path owns is only read or changed here for the RTP port's packets (fast.ts).
+    const latch = this.latchedRtp;
+    if (!onRtcpPort && this.fastSides !== undefined) this.syncFast(this.owner.now(), true);
     try {
       this.onDatagram(msg, rinfo, onRtcpPort);
     } catch {
       this.drop(DROP['internal-error'], this.owner.now());
     }
+    if (onRtcpPort || this.owner.fast === undefined) return;
+    if (this.latchedRtp !== latch) {
+      // A new source: the other leg's rule sends to it from now on.
+      this.other.syncFast(this.owner.now(), true);
+      this.other.placeFast();
+    }
+    this.placeFast();
   }
 
   private onDatagram(msg: Buffer, rinfo: Source, onRtcpPort: boolean): void {
     const now = this.owner.now();
-    if (this.tokens < 1 && !this.refill(now)) return this.drop(DROP.flood, now);
-    this.tokens--;
+    if (rinfo.charged !== true) {
+      // Step 1 (the fast path took the token already for a datagram it charged).
+      if (this.tokens < 1 && !this.refill(now)) return this.drop(DROP.flood, now);
+      this.tokens--;
+    }
     const mode = this.mode;
     if (mode === 'pending') return this.drop(DROP['not-negotiated'], now);
     if (msg.length < 4) return this.drop(DROP.malformed, now);
@@ -366,6 +395,92 @@ export class RelayLeg {
       rx.rxRtcpBytes += octets;
       tx.txRtcpPackets += packets;
       tx.txRtcpBytes += octets;
+    }
+  }
+
+  /**
+   * Places this leg's fast-path rule (fast.ts) when the stream is settled: both legs RTP or SRTP on
+   * the native transforms, nothing transcoded, this leg latched, its source's SSRC the one the
+   * tracker, the other leg's rewriter and both SRTP contexts know, a destination. A no-op otherwise.
+   */
+  placeFast(): void {
+    const f = this.owner.fast;
+    if (f === undefined || this.fastSides !== undefined) return;
+    const other = this.other;
+    const rtpId = this.rtpSocket.nativeId;
+    const rtcpId = this.rtcpSocket.nativeId;
+    const txId = other.rtpSocket.nativeId;
+    if (rtpId === undefined || rtcpId === undefined || txId === undefined) return;
+    if ((this.mode !== 'rtp' && this.mode !== 'srtp') || (other.mode !== 'rtp' && other.mode !== 'srtp')) return;
+    if (this.transcoder !== undefined || this.reporter !== undefined || other.reporter !== undefined) return;
+    const source = this.latchedRtp;
+    const dest = other.latchedRtp ?? other.remoteRtp;
+    const tracker = this.counters.sequence;
+    const rewriter = other.rewriter.fastState;
+    if (source === undefined || dest === undefined || tracker.ssrc < 0 || rewriter?.inSsrc !== tracker.ssrc) return;
+    const inSide = this.mode === 'srtp' ? this.srtpIn?.fastRtp('receive', tracker.ssrc, f.maxWindow) : undefined;
+    const outSide = other.mode === 'srtp' ? other.srtpOut?.fastRtp('send', rewriter.rewriting ? rewriter.outSsrc : tracker.ssrc, f.maxWindow) : undefined;
+    if ((this.mode === 'srtp' && inSide === undefined) || (other.mode === 'srtp' && outSide === undefined)) return;
+    const placed = f.place({
+      rtpId,
+      rtcpId,
+      txId,
+      source,
+      dest,
+      payloadMap: this.payloadMap,
+      tokens: this.tokens,
+      rate: this.owner.maxPacketsPerSec,
+      tracker,
+      rewriter,
+      inSide,
+      outSide,
+    });
+    if (placed) this.fastSides = { inSide, outSide };
+  }
+
+  /**
+   * Takes what this leg's fast-path rule did into the objects, as of `now`: counters, drops, loss,
+   * latch and activity time, and the state it owns; `remove` also takes the rule away (before this
+   * thread changes that state). A no-op when no rule is placed.
+   */
+  syncFast(now: number, remove: boolean): void {
+    const sides = this.fastSides;
+    const f = this.owner.fast;
+    if (sides === undefined || f === undefined) return;
+    if (remove) this.fastSides = undefined;
+    if (!f.take(this.rtpSocket.nativeId!, remove)) return;
+    const c = this.counters;
+    const other = this.other;
+    this.tokens = f.get('tokens');
+    this.refilledAt = now;
+    f.restoreWindows(sides.inSide, sides.outSide);
+    f.restoreTracker(c.sequence);
+    c.lostBefore += f.get('lostBefore');
+    const outAgo = f.get('lastOutAgoMs');
+    other.rewriter.resumeAfterFast(f.get('lastOutSeq'), f.get('lastOutTs'), outAgo >= 0 ? now - outAgo : undefined);
+    const acceptedAgo = f.get('acceptedAgoMs');
+    if (acceptedAgo >= 0) {
+      const at = now - acceptedAgo;
+      const latch = this.latchedRtp;
+      if (latch !== undefined && at > latch.at) latch.at = at;
+      this.owner.accepted(at);
+    }
+    c.rxPackets += f.get('rxPackets');
+    c.rxFastPackets += f.get('rxPackets');
+    c.rxBytes += f.get('rxBytes');
+    other.counters.txPackets += f.get('txPackets');
+    other.counters.txBytes += f.get('txBytes');
+    let dropped = 0;
+    for (const [field, reason] of FAST_DROPS) {
+      const n = f.get(field);
+      if (n > 0) c.drop(reason, n);
+      dropped += n;
+    }
+    if (dropped > 0) this.owner.dropped(this, now);
+    const sendErrors = f.get('sendErrors');
+    if (sendErrors > 0) {
+      other.counters.drop(DROP['send-error'], sendErrors);
+      this.owner.dropped(other, now);
     }
   }
 

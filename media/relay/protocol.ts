@@ -127,6 +127,8 @@ export interface LegStatsWire {
     readonly rtcpBytes: number;
     /** Of the packets counted above (RTP and RTCP), those relayed by the in-kernel forwarder. */
     readonly kernelPackets: number;
+    /** Of the RTP packets counted above, those relayed by the native fast path (fast.ts). */
+    readonly fastPackets: number;
   };
   readonly tx: { readonly packets: number; readonly bytes: number; readonly rtcpPackets: number; readonly rtcpBytes: number };
   readonly srtpAuthFailures: number;
@@ -194,6 +196,8 @@ export interface RelaySettings {
   readonly kernel?: KernelForwarderWire;
   /** Media sockets read in batches by the native I/O addon when it is built (media.batchedIo); else dgram. */
   readonly batchedIo?: boolean;
+  /** With batched I/O: settled RTP/SRTP streams relayed by its native fast path (media.fastPath; fast.ts). */
+  readonly fastPath?: boolean;
   /** Nice value each worker thread gives itself at start (media.nice); absent = unchanged. */
   readonly nice?: number;
 }

@@ -26,7 +26,8 @@ export class SequenceTracker {
   received = 0;
   /** What the count ended by the last restart had lost (0 before any): for callers that sum them. */
   lostAtRestart = 0;
-  private badSeq = -1;
+  /** The sequence number that would confirm a jump (§A.1 bad_seq); -1: none. Public for the fast path (fast.ts). */
+  badSeq = -1;
 
   /**
    * Takes one packet of `ssrc`. Returns 'new-source' or 'restart' when it began a new count (a new

@@ -51,6 +51,8 @@ export class LegCounters {
   srtpAuthFailures = 0;
   /** Of the received packets, those the in-kernel forwarder relayed (offload.ts). */
   rxKernelPackets = 0;
+  /** Of the received RTP packets, those the native fast path relayed (fast.ts). */
+  rxFastPackets = 0;
   readonly dropped = new Float64Array(DROP_REASONS.length);
   /** Drops not yet reported in a log line (see host.ts rate limiting). */
   unloggedDrops = 0;
@@ -58,7 +60,8 @@ export class LegCounters {
   // RFC 3550 §A.3 loss estimate of the current source; earlier sources are summed in lostBefore.
   /** The current source's sequence numbers; a transcoded leg's reception reports read it too. */
   readonly sequence = new SequenceTracker();
-  private lostBefore = 0;
+  /** What the counts ended by restarts lost (the fast path adds its share: fast.ts). */
+  lostBefore = 0;
 
   drop(reason: number, count = 1): void {
     this.dropped[reason]! += count;

@@ -10,6 +10,7 @@ import { RelayLeg, type LegOwner } from './leg';
 import { LegOffload } from './offload';
 import type { LegStatsWire, RelayEvent, StreamStatsWire, StreamWire } from './protocol';
 import { DROP } from './stats';
+import type { FastRules } from './fast';
 
 /** At most one log line about dropped packets per stream per this interval. */
 export const DROP_LOG_INTERVAL_MS = 10_000;
@@ -30,6 +31,7 @@ export class RelayStream implements LegOwner {
   readonly legs: readonly [RelayLeg, RelayLeg];
   readonly now: () => number;
   readonly maxPacketsPerSec: number;
+  readonly fast: FastRules | undefined;
   /** Last packet accepted from either leg; starts when the stream is negotiated. */
   lastActivity: number;
   /** Whether either leg is expected to send (direction); an all-inactive stream never times out. */
@@ -52,6 +54,7 @@ export class RelayStream implements LegOwner {
     this.index = index;
     this.now = host.now;
     this.maxPacketsPerSec = host.maxPacketsPerSec;
+    this.fast = host.sockets.fast;
     this.lastActivity = host.now();
     const a = new RelayLeg(this, sockets[0]!, sockets[1]!);
     const b = new RelayLeg(this, sockets[2]!, sockets[3]!);
@@ -113,12 +116,17 @@ export class RelayStream implements LegOwner {
   configure(w: StreamWire): void {
     this.index = w.index;
     const wasNegotiated = this.negotiated;
+    const before = this.now();
+    this.legs[0].syncFast(before, true); // the fast path's state back before anything changes it
+    this.legs[1].syncFast(before, true);
     this.legs[0].configure(w.legs[0]);
     this.legs[1].configure(w.legs[1]);
     this.negotiated = w.legs[0].mode !== 'pending' && w.legs[1].mode !== 'pending';
     const now = this.now();
     this.legs[0].placeKernelRules(now);
     this.legs[1].placeKernelRules(now);
+    this.legs[0].placeFast();
+    this.legs[1].placeFast();
     this.expectsMedia = this.negotiated && (w.legs[0].sends || w.legs[1].sends);
     if (!wasNegotiated && this.negotiated) this.lastActivity = this.now();
   }
@@ -129,10 +137,12 @@ export class RelayStream implements LegOwner {
     if (now > this.lastActivity) this.lastActivity = now;
   }
 
-  /** Takes in what the kernel relayed for this stream (before the host reads activity or counters). */
-  harvestKernel(now: number): void {
-    this.legs[0].harvestKernel(now);
-    this.legs[1].harvestKernel(now);
+  /** Takes in what the kernel and the fast path relayed for this stream (before the host reads activity or counters). */
+  harvest(now: number): void {
+    for (const leg of this.legs) {
+      leg.harvestKernel(now);
+      leg.syncFast(now, false);
+    }
   }
 
   dropped(leg: RelayLeg, now: number): void {
@@ -163,7 +173,7 @@ export class RelayStream implements LegOwner {
   // ----------------------------------------------------------------------------------------------
 
   stats(now: number): StreamStatsWire {
-    this.harvestKernel(now);
+    this.harvest(now);
     const legStats = (leg: RelayLeg, port: number): LegStatsWire => {
       const c = leg.counters;
       return {
@@ -172,7 +182,7 @@ export class RelayStream implements LegOwner {
         local: { address: this.address, rtpPort: port, rtcpPort: port + 1 },
         rtcpMux: leg.rtcpMux,
         latched: leg.latched(),
-        rx: { packets: c.rxPackets, bytes: c.rxBytes, lost: c.lost, rtcpPackets: c.rxRtcpPackets, rtcpBytes: c.rxRtcpBytes, kernelPackets: c.rxKernelPackets },
+        rx: { packets: c.rxPackets, bytes: c.rxBytes, lost: c.lost, rtcpPackets: c.rxRtcpPackets, rtcpBytes: c.rxRtcpBytes, kernelPackets: c.rxKernelPackets, fastPackets: c.rxFastPackets },
         tx: { packets: c.txPackets, bytes: c.txBytes, rtcpPackets: c.txRtcpPackets, rtcpBytes: c.txRtcpBytes },
         srtpAuthFailures: c.srtpAuthFailures,
         dropped: c.dropsByReason(),

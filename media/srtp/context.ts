@@ -262,6 +262,20 @@ export class SrtpContext {
     return true;
   }
 
+  /**
+   * What the relay's fast path (media/relay/fast.ts) needs of one RTP stream of this context: the
+   * native session, the tag length and the stream's replay window (live: the fast path restores it
+   * when it hands the stream back). Undefined on the TypeScript transforms, for an SSRC not seen
+   * yet, or a window larger than `maxWindow` packets.
+   */
+  fastRtp(direction: 'receive' | 'send', ssrc: number, maxWindow: number): { session: object; tagLength: number; window: ReplayWindow } | undefined {
+    if (this.closed) return undefined;
+    const session = this.transform.nativeRtpSession;
+    const window = (direction === 'receive' ? this.rtpIn : this.rtpOut).get(ssrc);
+    if (session === undefined || window === undefined || window.size > maxWindow) return undefined;
+    return { session, tagLength: this.transform.srtpTagLength, window };
+  }
+
   /** SSRCs currently tracked, per kind and direction. */
   get streamCounts(): { rtpIn: number; rtpOut: number; rtcpIn: number; rtcpOut: number } {
     return { rtpIn: this.rtpIn.size, rtpOut: this.rtpOut.size, rtcpIn: this.rtcpIn.size, rtcpOut: this.rtcpOut.size };

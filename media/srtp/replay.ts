@@ -37,6 +37,20 @@ export class ReplayWindow {
     return this.top;
   }
 
+  /**
+   * The window's bits, live (bit i mod size set: index i accepted): the relay's fast path
+   * (media/relay/fast.ts) carries them over to C and back with `restore`.
+   */
+  get words(): Uint32Array {
+    return this.bits;
+  }
+
+  /** Sets the highest index and the bits, as the fast path hands them back. */
+  restore(top: number, words: ArrayLike<number>): void {
+    this.top = top;
+    for (let i = 0; i < this.bits.length; i++) this.bits[i] = words[i]! >>> 0;
+  }
+
   /** Classifies `index` without changing the window. */
   check(index: number): ReplayVerdict {
     if (index > this.top) return 'fresh';

@@ -7,6 +7,7 @@
  * with its microtask checkpoint (docs/BENCHMARKS.md, session 6). Sends are a synchronous sendto(2)
  * to a per-socket target set only when the destination changes.
  */
+import { FastRules } from '../fast';
 import type { NativeUdpIo, NativeUdpIoAddon } from './native';
 import type { QueueDelayHistogram } from '../protocol';
 import type { DatagramHandler, RelaySocket, SocketOpener } from './sockets';
@@ -24,7 +25,7 @@ class BatchedRelaySocket implements RelaySocket {
 
   constructor(
     private readonly io: NativeUdpIo,
-    readonly id: number,
+    readonly nativeId: number,
     private readonly onSendError: () => void,
     private readonly onClose: (id: number) => void,
   ) {}
@@ -33,7 +34,7 @@ class BatchedRelaySocket implements RelaySocket {
     if (this.closed) return;
     if (port !== this.port || address !== this.address) {
       try {
-        this.io.setTarget(this.id, port, address);
+        this.io.setTarget(this.nativeId, port, address);
       } catch {
         this.port = -1;
         return this.onSendError();
@@ -41,19 +42,20 @@ class BatchedRelaySocket implements RelaySocket {
       this.port = port;
       this.address = address;
     }
-    if (this.io.send(this.id, packet) !== 0) this.onSendError();
+    if (this.io.send(this.nativeId, packet) !== 0) this.onSendError();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.onClose(this.id);
+    this.onClose(this.nativeId);
   }
 }
 
 export class BatchedSockets implements SocketOpener {
   readonly kind = 'batched';
   private readonly io: NativeUdpIo;
+  readonly fast: FastRules | undefined;
   private readonly data: Buffer;
   private readonly meta: Int32Array;
   private readonly slotOctets: number;
@@ -63,18 +65,20 @@ export class BatchedSockets implements SocketOpener {
   private readonly sockets = new Map<number, BatchedRelaySocket>();
   private readonly v4 = new Map<number, string>();
   /** The source handed with every datagram, rewritten for each (sockets.ts: valid during the call only). */
-  private readonly source = { address: '', port: 0 };
+  private readonly source = { address: '', port: 0, charged: false };
   /** The addon's bucket bounds (µs) in seconds. */
   private readonly delayBounds: readonly number[];
   private readonly delays: Float64Array;
   private destroyed = false;
 
-  constructor(addon: NativeUdpIoAddon) {
+  /** `fastPath`: use the addon's native fast path (fast.ts) when it has one. */
+  constructor(addon: NativeUdpIoAddon, fastPath = false) {
     this.slotOctets = addon.SLOT_OCTETS;
     this.metaInts = addon.META_INTS;
     this.data = Buffer.alloc(SLOTS * this.slotOctets);
     this.meta = new Int32Array(SLOTS * this.metaInts);
     this.io = new addon.UdpIo(this.data, this.meta, (count) => this.onBatch(count));
+    this.fast = fastPath ? FastRules.of(addon, this.io) : undefined;
     this.delayBounds = addon.DELAY_BOUNDS_US.map((us) => us / 1e6);
     this.delays = new Float64Array(this.delayBounds.length + 2);
   }
@@ -130,6 +134,7 @@ export class BatchedSockets implements SocketOpener {
       const source = this.source;
       source.address = m[o + 3] === 4 ? this.v4Text(m[o + 4]!) : this.io.addressOf(i);
       source.port = m[o + 2]!;
+      source.charged = m[o + 8] === 1; // META_CHARGED
       try {
         handler(msg, source);
       } catch {

@@ -5,6 +5,7 @@
  * `RelaySocket`; a thread's `SocketOpener` decides which.
  */
 
+import type { FastRules } from '../fast';
 import type { QueueDelayHistogram } from '../protocol';
 
 /**
@@ -14,6 +15,8 @@ import type { QueueDelayHistogram } from '../protocol';
 export interface Source {
   readonly address: string;
   readonly port: number;
+  /** The native fast path already took this datagram's token from its leg's bucket (fast.ts): the leg does not again. */
+  readonly charged?: boolean;
 }
 
 /**
@@ -23,6 +26,8 @@ export interface Source {
 export type DatagramHandler = (msg: Buffer, source: Source) => void;
 
 export interface RelaySocket {
+  /** The socket's id in the native I/O addon (batched sockets only): what fast-path rules name. */
+  readonly nativeId?: number;
   /** Sends `packet` (not kept after the call returns) to port/address; a failure calls `onSendError`. */
   send(packet: Uint8Array, port: number, address: string): void;
   close(): void;
@@ -37,6 +42,8 @@ export interface SocketOpener {
   open(address: string, port: number, onMessage: DatagramHandler, onSendError: () => void): Promise<RelaySocket>;
   /** Closes every socket it opened; the opener is not used again. */
   close(): void;
+  /** The native fast path of these sockets (batched sockets on an addon that has it). */
+  readonly fast?: FastRules;
   /** How long datagrams waited in these sockets before being read, when the opener measures it. */
   queueDelay?(): QueueDelayHistogram | undefined;
 }

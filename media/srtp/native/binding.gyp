@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "ciphergate_srtp",
-      "sources": ["src/addon.c", "src/args.c", "src/aes_cm.c", "src/gcm.c", "src/registry.c"],
+      "sources": ["src/addon.c", "src/init.c", "src/args.c", "src/aes_cm.c", "src/gcm.c", "src/registry.c"],
       "defines": ["NAPI_VERSION=8", "OPENSSL_SUPPRESS_DEPRECATED"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"],
       "xcode_settings": { "OTHER_CFLAGS": ["-fvisibility=hidden"] }

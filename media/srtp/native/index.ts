@@ -12,6 +12,7 @@
  * unprotect* return false, having written nothing to `out`, when the packet does not authenticate.
  */
 import { addonPath, tryLoadAddon } from '../../addon';
+import { udpIoAddonPath } from '../../relay/io/native/path';
 
 /** One SRTP or SRTCP session key set of an AES-CM + HMAC-SHA1 profile (RFC 3711; RFC 6188). */
 export interface NativeAesCmSession {
@@ -69,18 +70,27 @@ export function tryLoadNative(file: string): { native: NativeSrtp | null; fault:
 }
 
 /**
+ * The session classes from the relay's socket addon when it is built (it carries them, so that
+ * its fast path can take the relay's own sessions: one module, one registry), else from this addon.
+ */
+function loadPreferred(): { native: NativeSrtp | null; fault: string | undefined } {
+  const fromSockets = tryLoadNative(udpIoAddonPath());
+  return fromSockets.native !== null ? fromSockets : tryLoadNative(nativeAddonPath());
+}
+
+/**
  * The addon, or null: not built, failed to load, or disabled with CIPHERGATE_SRTP_NATIVE=0 (read
  * on every call, so a test or bench can switch backends; the file is loaded at most once per thread).
  */
 export function loadNative(): NativeSrtp | null {
   if (process.env.CIPHERGATE_SRTP_NATIVE === '0') return null;
-  loaded ??= tryLoadNative(nativeAddonPath());
+  loaded ??= loadPreferred();
   return loaded.native;
 }
 
 /** Why the addon is not in use (undefined when it is), for a startup log line. */
 export function nativeFault(): string | undefined {
   if (process.env.CIPHERGATE_SRTP_NATIVE === '0') return 'disabled by CIPHERGATE_SRTP_NATIVE=0';
-  loaded ??= tryLoadNative(nativeAddonPath());
+  loaded ??= loadPreferred();
   return loaded.fault;
 }

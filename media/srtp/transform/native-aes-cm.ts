@@ -15,6 +15,11 @@ const NO_MKI = new Uint8Array(0);
 export class NativeAesCmTransform implements SrtpTransform {
   readonly aead = false;
   private readonly rtp: NativeAesCmSession;
+
+  /** The SRTP session, for the relay's fast path (SrtpTransform.nativeRtpSession). */
+  get nativeRtpSession(): object {
+    return this.rtp;
+  }
   private readonly rtcp: NativeAesCmSession;
 
   constructor(

@@ -19,6 +19,11 @@ export class NativeGcmTransform implements SrtpTransform {
   readonly srtcpTagLength = GCM_TAG_LENGTH;
   readonly aead = true;
   private readonly rtp: NativeGcmSession;
+
+  /** The SRTP session, for the relay's fast path (SrtpTransform.nativeRtpSession). */
+  get nativeRtpSession(): object {
+    return this.rtp;
+  }
   private readonly rtcp: NativeGcmSession;
 
   constructor(

@@ -32,6 +32,11 @@ export interface SrtpTransform {
   protectRtcp(packet: Uint8Array, ssrc: number, index: number, encrypt: boolean, tagLength?: number): Buffer;
   /** The plaintext RTCP packet, or null if it does not authenticate; `index`/`encrypted` come from its E||index word. */
   unprotectRtcp(packet: Uint8Array, ssrc: number, index: number, encrypted: boolean, tagLength?: number): Buffer | null;
+  /**
+   * The native session object of the SRTP direction (AesCmSession or GcmSession of the native
+   * addon), for the relay's fast path; undefined on the TypeScript transforms.
+   */
+  readonly nativeRtpSession?: object;
   /** Overwrites the key material held in JS memory. */
   wipe(): void;
 }

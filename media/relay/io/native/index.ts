@@ -3,7 +3,8 @@
  * set per thread, read in batches with recvmmsg(2), written with sendto(2). Optional: when it is
  * not built or fails to load, `loadUdpIo()` returns null and the relay uses Node's dgram.
  */
-import { lazyAddon } from '../../../addon';
+import { tryLoadAddon } from '../../../addon';
+import { udpIoAddonPath } from './path';
 
 /** One thread's media sockets; see src/udpio.c for the contract of each method. */
 export interface NativeUdpIo {
@@ -24,6 +25,27 @@ export interface NativeUdpIo {
    */
   queueDelay(out: Float64Array): void;
   destroy(): void;
+  /**
+   * The fast path (src/fastpath.c): from now on datagrams on `rtpId` from source:sourcePort are
+   * relayed in C, sent from `txId` to dest:destPort; datagrams on `rtcpId` only have their token
+   * taken. `state`: Float64Array of FAST_STATE_LENGTH (FAST_FIELDS, then both replay windows);
+   * sessions: null for a plain RTP side, else an AesCmSession/GcmSession of this same addon.
+   */
+  fastPlace(
+    rtpId: number,
+    rtcpId: number,
+    txId: number,
+    source: string,
+    sourcePort: number,
+    dest: string,
+    destPort: number,
+    state: Float64Array,
+    payloadMap: Uint8Array,
+    inSession: object | null,
+    outSession: object | null,
+  ): void;
+  /** Writes the rule's state (its deltas since the last take, then zeroed); `remove` takes it away. False: no rule. */
+  fastTake(rtpId: number, state: Float64Array, remove: boolean): boolean;
 }
 
 export interface NativeUdpIoAddon {
@@ -35,17 +57,33 @@ export interface NativeUdpIoAddon {
   readonly META_INTS: number;
   /** Upper bounds of the queue-delay buckets, µs, ascending. */
   readonly DELAY_BOUNDS_US: readonly number[];
+  /** The fast path's state fields, in their order in the state array. */
+  readonly FAST_FIELDS: readonly string[];
+  readonly FAST_STATE_LENGTH: number;
+  /** Words of each replay window after the fields (windows up to 32 × this packets). */
+  readonly FAST_WINDOW_WORDS: number;
 }
 
 function isAddon(value: unknown): value is NativeUdpIoAddon {
   const v = value as Record<string, unknown> | null;
-  return typeof v === 'object' && v !== null && typeof v.UdpIo === 'function' && typeof v.SLOT_OCTETS === 'number' && typeof v.META_INTS === 'number' && Array.isArray(v.DELAY_BOUNDS_US);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.UdpIo === 'function' &&
+    typeof v.SLOT_OCTETS === 'number' &&
+    typeof v.META_INTS === 'number' &&
+    Array.isArray(v.DELAY_BOUNDS_US) &&
+    Array.isArray(v.FAST_FIELDS) &&
+    typeof v.FAST_STATE_LENGTH === 'number'
+  );
 }
 
-const addon = lazyAddon(__dirname, 'media/relay/io/native', 'ciphergate_udpio.node', isAddon);
-
 /** The addon (loaded at most once per thread), or null. */
-export const loadUdpIo = addon.load;
+export function loadUdpIo(): NativeUdpIoAddon | null {
+  return tryLoadAddon(udpIoAddonPath(), isAddon).addon;
+}
 
 /** Why the addon is not there (undefined when it is). */
-export const udpIoFault = addon.fault;
+export function udpIoFault(): string | undefined {
+  return tryLoadAddon(udpIoAddonPath(), isAddon).fault;
+}

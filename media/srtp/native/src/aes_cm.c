@@ -86,15 +86,16 @@ static void counter_block(const aes_cm_session* s, uint32_t ssrc, uint64_t index
   for (int i = 0; i < 6; i++) iv[8 + i] ^= (uint8_t)(index >> (40 - 8 * i));
 }
 
-/* out[0, length) = in[0, length) XOR the keystream from counter block `iv`. */
-static bool ctr_xor(napi_env env, aes_cm_session* s, const uint8_t iv[BLOCK], uint8_t* out, const uint8_t* in, size_t length) {
+/* out[0, length) = in[0, length) XOR the keystream from counter block `iv` (out == in allowed); false when OpenSSL fails. */
+static bool ctr_xor_raw(aes_cm_session* s, const uint8_t iv[BLOCK], uint8_t* out, const uint8_t* in, size_t length) {
   if (length == 0) return true;
   int written = 0;
-  if (EVP_EncryptInit_ex(s->ctr, NULL, NULL, NULL, iv) != 1 || EVP_EncryptUpdate(s->ctr, out, &written, in, (int)length) != 1 ||
-      (size_t)written != length) {
-    return cg_throw_error(env, "AES-CM failed in OpenSSL");
-  }
-  return true;
+  return EVP_EncryptInit_ex(s->ctr, NULL, NULL, NULL, iv) == 1 && EVP_EncryptUpdate(s->ctr, out, &written, in, (int)length) == 1 &&
+         (size_t)written == length;
+}
+
+static bool ctr_xor(napi_env env, aes_cm_session* s, const uint8_t iv[BLOCK], uint8_t* out, const uint8_t* in, size_t length) {
+  return ctr_xor_raw(s, iv, out, in, length) || cg_throw_error(env, "AES-CM failed in OpenSSL");
 }
 
 static bool tag_length_arg(napi_env env, napi_value value, size_t* out) {
@@ -212,6 +213,32 @@ static napi_value unprotect_rtcp(napi_env env, napi_callback_info info) {
     }
   }
   return cg_boolean(env, authentic);
+}
+
+/* In place, for the relay's fast path (common.h): buf holds the RTP packet and room for MKI + tag after it. */
+bool cg_aes_cm_protect_rtp_in_place(cg_session_head* head, uint8_t* buf, size_t length, size_t header, uint32_t ssrc, uint64_t index, size_t tag) {
+  aes_cm_session* s = (aes_cm_session*)head;
+  const size_t m = head->mki_length;
+  uint8_t iv[BLOCK], mac[SHA_DIGEST_LENGTH];
+  counter_block(s, ssrc, index, iv);
+  if (!ctr_xor_raw(s, iv, buf + header, buf + header, length - header)) return false;
+  if (m > 0) memcpy(buf + length, head->mki, m);
+  hmac(s, buf, length, true, (uint32_t)(index >> 16), mac);
+  memcpy(buf + length + m, mac, tag);
+  return true;
+}
+
+/* In place: verifies buf[0, length) (header || E(payload) || MKI || tag) and only then decrypts it. */
+bool cg_aes_cm_unprotect_rtp_in_place(cg_session_head* head, uint8_t* buf, size_t length, size_t header, uint32_t ssrc, uint64_t index, size_t tag,
+                                      bool* authentic) {
+  aes_cm_session* s = (aes_cm_session*)head;
+  const size_t end = length - head->mki_length - tag;
+  uint8_t mac[SHA_DIGEST_LENGTH], iv[BLOCK];
+  hmac(s, buf, end, true, (uint32_t)(index >> 16), mac);
+  *authentic = CRYPTO_memcmp(mac, buf + length - tag, tag) == 0;
+  if (!*authentic) return true;
+  counter_block(s, ssrc, index, iv);
+  return ctr_xor_raw(s, iv, buf + header, buf + header, end - header);
 }
 
 const cg_session_class cg_aes_cm_class = {"AesCmSession", CG_AES_CM, construct, protect_rtp, unprotect_rtp, protect_rtcp, unprotect_rtcp};

@@ -123,6 +123,29 @@ void* cg_rtcp_args(napi_env env, napi_callback_info info, cg_kind kind, const ch
  */
 bool cg_check_out(napi_env env, const cg_packet_args* a, size_t length, const char* message);
 
+/*
+ * The RTP transforms in place, for the relay's fast path (media/relay/io/native): no argument
+ * checks (the caller has bounds-checked the packet and knows the session's kind and that it is not
+ * wiped), nothing thrown. protect: buf[0, length) is the RTP packet, and buf has room for the
+ * trailer after it. unprotect: *authentic tells the verdict and nothing is decrypted unless it is
+ * true. Both return false only when OpenSSL fails.
+ */
+bool cg_aes_cm_protect_rtp_in_place(cg_session_head* session, uint8_t* buf, size_t length, size_t header, uint32_t ssrc, uint64_t index, size_t tag);
+bool cg_aes_cm_unprotect_rtp_in_place(cg_session_head* session, uint8_t* buf, size_t length, size_t header, uint32_t ssrc, uint64_t index, size_t tag,
+                                      bool* authentic);
+bool cg_gcm_protect_rtp_in_place(cg_session_head* session, uint8_t* buf, size_t length, size_t header, uint32_t ssrc, uint64_t index);
+bool cg_gcm_unprotect_rtp_in_place(cg_session_head* session, uint8_t* buf, size_t length, size_t header, uint32_t ssrc, uint64_t index, bool* authentic);
+/* RFC 7714 §12: the AEAD tag length. */
+#define CG_GCM_TAG 16
+
+/*
+ * The live session wrapped by `value` (of either kind, registered in this environment and not
+ * wiped), or NULL: nothing thrown. For an addon that shares this registry (one module).
+ */
+cg_session_head* cg_session_of(napi_env env, napi_value value);
+/* Defines the session classes and opensslVersion on `exports` (the module init of either addon). */
+bool cg_srtp_init(napi_env env, napi_value exports);
+
 /* memcpy that accepts the (NULL, 0) view of an empty or detached buffer. */
 static inline void cg_copy(uint8_t* to, const uint8_t* from, size_t length) {
   if (length > 0) memcpy(to, from, length);

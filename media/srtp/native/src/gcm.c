@@ -50,28 +50,33 @@ static void gcm_iv(const gcm_session* s, uint32_t ssrc, uint64_t index, uint8_t 
   for (int i = 0; i < 6; i++) iv[6 + i] ^= (uint8_t)(index >> (40 - 8 * i));
 }
 
-/* Seals: AAD = aad || aad2, C = E(plain) at `cipher`, the tag at `tag`. */
-static bool seal(napi_env env, gcm_session* s, const uint8_t iv[IV_LENGTH], const uint8_t* aad, size_t aad_length, const uint8_t* aad2,
-                 size_t aad2_length, const uint8_t* plain, size_t length, uint8_t* cipher, uint8_t* tag) {
+/* Seals: AAD = aad || aad2, C = E(plain) at `cipher` (cipher == plain allowed), the tag at `tag`; false when OpenSSL fails. */
+static bool seal_raw(gcm_session* s, const uint8_t iv[IV_LENGTH], const uint8_t* aad, size_t aad_length, const uint8_t* aad2, size_t aad2_length,
+                     const uint8_t* plain, size_t length, uint8_t* cipher, uint8_t* tag) {
   EVP_CIPHER_CTX* c = s->seal;
   int n = 0;
-  bool ok = EVP_EncryptInit_ex(c, NULL, NULL, NULL, iv) == 1 && (aad_length == 0 || EVP_EncryptUpdate(c, NULL, &n, aad, (int)aad_length) == 1) &&
-            (aad2_length == 0 || EVP_EncryptUpdate(c, NULL, &n, aad2, (int)aad2_length) == 1) &&
-            (length == 0 || (EVP_EncryptUpdate(c, cipher, &n, plain, (int)length) == 1 && (size_t)n == length)) &&
-            EVP_EncryptFinal_ex(c, cipher + length, &n) == 1 && n == 0 && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG_LENGTH, tag) == 1;
-  return ok || cg_throw_error(env, "AES-GCM seal failed in OpenSSL");
+  return EVP_EncryptInit_ex(c, NULL, NULL, NULL, iv) == 1 && (aad_length == 0 || EVP_EncryptUpdate(c, NULL, &n, aad, (int)aad_length) == 1) &&
+         (aad2_length == 0 || EVP_EncryptUpdate(c, NULL, &n, aad2, (int)aad2_length) == 1) &&
+         (length == 0 || (EVP_EncryptUpdate(c, cipher, &n, plain, (int)length) == 1 && (size_t)n == length)) &&
+         EVP_EncryptFinal_ex(c, cipher + length, &n) == 1 && n == 0 && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG_LENGTH, tag) == 1;
+}
+
+static bool seal(napi_env env, gcm_session* s, const uint8_t iv[IV_LENGTH], const uint8_t* aad, size_t aad_length, const uint8_t* aad2,
+                 size_t aad2_length, const uint8_t* plain, size_t length, uint8_t* cipher, uint8_t* tag) {
+  return seal_raw(s, iv, aad, aad_length, aad2, aad2_length, plain, length, cipher, tag) || cg_throw_error(env, "AES-GCM seal failed in OpenSSL");
 }
 
 /*
  * Opens: verifies `tag` over AAD = aad || aad2 and `cipher`, and only then writes the plaintext to
- * `plain`. *authentic tells the verdict; false is returned (with a pending exception) only when
- * OpenSSL itself fails.
+ * `plain` (which may be `cipher`). *authentic tells the verdict; false is returned only when
+ * OpenSSL itself fails (raw: nothing thrown; open_: with a pending exception).
  */
-static bool open_(napi_env env, gcm_session* s, const uint8_t iv[IV_LENGTH], const uint8_t* aad, size_t aad_length, const uint8_t* aad2,
-                  size_t aad2_length, const uint8_t* cipher, size_t length, const uint8_t* tag, uint8_t* plain, bool* authentic) {
+static bool open_raw(gcm_session* s, const uint8_t iv[IV_LENGTH], const uint8_t* aad, size_t aad_length, const uint8_t* aad2, size_t aad2_length,
+                     const uint8_t* cipher, size_t length, const uint8_t* tag, uint8_t* plain, bool* authentic) {
   uint8_t stack[STACK_SCRATCH];
+  *authentic = false;
   uint8_t* scratch = length <= STACK_SCRATCH ? stack : malloc(length);
-  if (scratch == NULL) return cg_throw_error(env, "out of memory");
+  if (scratch == NULL) return false;
   EVP_CIPHER_CTX* c = s->open;
   int n = 0;
   bool ok = EVP_DecryptInit_ex(c, NULL, NULL, NULL, iv) == 1 && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG_LENGTH, (void*)tag) == 1 &&
@@ -85,7 +90,12 @@ static bool open_(napi_env env, gcm_session* s, const uint8_t iv[IV_LENGTH], con
   }
   OPENSSL_cleanse(scratch, length);
   if (scratch != stack) free(scratch);
-  return ok || cg_throw_error(env, "AES-GCM open failed in OpenSSL");
+  return ok;
+}
+
+static bool open_(napi_env env, gcm_session* s, const uint8_t iv[IV_LENGTH], const uint8_t* aad, size_t aad_length, const uint8_t* aad2,
+                  size_t aad2_length, const uint8_t* cipher, size_t length, const uint8_t* tag, uint8_t* plain, bool* authentic) {
+  return open_raw(s, iv, aad, aad_length, aad2, aad2_length, cipher, length, tag, plain, authentic) || cg_throw_error(env, "AES-GCM open failed in OpenSSL");
 }
 
 /* new GcmSession(encryptionKey: 16|32 octets, salt: 12 octets, mki: 0..128 octets) */
@@ -183,6 +193,25 @@ static napi_value unprotect_rtcp(napi_env env, napi_callback_info info) {
   }
   if (authentic) cg_copy(a.out.data, a.in.data, clear);
   return cg_boolean(env, authentic);
+}
+
+/* In place, for the relay's fast path (common.h): buf holds the RTP packet and room for tag + MKI after it. */
+bool cg_gcm_protect_rtp_in_place(cg_session_head* head, uint8_t* buf, size_t length, size_t header, uint32_t ssrc, uint64_t index) {
+  gcm_session* s = (gcm_session*)head;
+  uint8_t iv[IV_LENGTH];
+  gcm_iv(s, ssrc, index, iv);
+  if (!seal_raw(s, iv, buf, header, NULL, 0, buf + header, length - header, buf + header, buf + length)) return false;
+  if (head->mki_length > 0) memcpy(buf + length + TAG_LENGTH, head->mki, head->mki_length);
+  return true;
+}
+
+/* In place: verifies buf[0, length) (header || C || tag || MKI) and only then writes the plaintext over C. */
+bool cg_gcm_unprotect_rtp_in_place(cg_session_head* head, uint8_t* buf, size_t length, size_t header, uint32_t ssrc, uint64_t index, bool* authentic) {
+  gcm_session* s = (gcm_session*)head;
+  const size_t end = length - head->mki_length - TAG_LENGTH;
+  uint8_t iv[IV_LENGTH];
+  gcm_iv(s, ssrc, index, iv);
+  return open_raw(s, iv, buf, header, NULL, 0, buf + header, end - header, buf + end, buf + header, authentic);
 }
 
 const cg_session_class cg_gcm_class = {"GcmSession", CG_GCM, construct, protect_rtp, unprotect_rtp, protect_rtcp, unprotect_rtcp};

@@ -178,6 +178,21 @@ void* cg_session(napi_env env, napi_callback_info info, cg_kind kind, size_t arg
   return session;
 }
 
+cg_session_head* cg_session_of(napi_env env, napi_value value) {
+  void* session = NULL;
+  cg_registry* r = NULL;
+  if (napi_unwrap(env, value, &session) != napi_ok || session == NULL || napi_get_instance_data(env, (void**)&r) != napi_ok || r == NULL ||
+      !contains(r, (uintptr_t)session) || ((cg_session_head*)session)->wiped) {
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_value e;
+      napi_get_and_clear_last_exception(env, &e);
+    }
+    return NULL;
+  }
+  return session;
+}
+
 /* wipe() of every class; the callback's data is its cg_session_class. Allowed on a wiped session. */
 static napi_value wipe(napi_env env, napi_callback_info info) {
   void* c = NULL;

@@ -32,10 +32,14 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "fastpath.h"
+
 /* One slot holds one datagram; larger ones are reported truncated (length -1). */
 #define SLOT_OCTETS 2048
-/* Per slot in meta: socket id, length, source port, family (4|6), source address (4 words). */
-#define META_INTS 8
+/* Per slot in meta: socket id, length, source port, family (4|6), source address (4 words), flags. */
+#define META_INTS 9
+/* meta flags: the fast path already took this datagram's token (fastpath.c). */
+#define META_CHARGED 1
 #define MAX_SLOTS 256
 #define MAX_EVENTS 128
 /* Queue-delay histogram: upper bounds in microseconds; one more bucket counts everything above. */
@@ -45,12 +49,7 @@ static const double DELAY_BOUNDS_US[] = { 100, 250, 500, 1000, 2500, 5000, 10000
 #define DELAY_VALUES (DELAY_BOUNDS + 2)
 #define CONTROL_OCTETS CMSG_SPACE(sizeof(struct timespec))
 
-typedef struct {
-  int fd;
-  int family;
-  struct sockaddr_storage target;
-  socklen_t target_len;
-} Sock;
+typedef fp_sock Sock;
 
 typedef struct {
   napi_env env;
@@ -76,6 +75,8 @@ typedef struct {
   } control[MAX_SLOTS];
   /* Cumulative since construction: DELAY_BOUNDS + 1 bucket counts, then the sum in µs. */
   double delay[DELAY_VALUES];
+  /* Counts the recvmmsg calls that went through the fast path (fastpath.c: a rule's order within a batch). */
+  uint32_t batch;
   int destroyed;
   /* The JavaScript wrapper and the libuv handle each hold the struct; freed when both let go. */
   int holds;
@@ -96,7 +97,9 @@ static void on_poll_closed(uv_handle_t *h) {
 static void destroy(Io *io) {
   if (io->destroyed) return;
   io->destroyed = 1;
+  napi_env env = io->env;
   for (uint32_t i = 0; i < io->cap; i++) {
+    if (io->socks[i].rule != NULL) fp_free(env, io->socks, io->cap, io->socks[i].rule);
     if (io->socks[i].fd >= 0) close(io->socks[i].fd);
     io->socks[i].fd = -1;
   }
@@ -104,7 +107,6 @@ static void destroy(Io *io) {
   uv_poll_stop(&io->poll);
   uv_close((uv_handle_t *)&io->poll, on_poll_closed);
   close(io->ep);
-  napi_env env = io->env;
   napi_delete_reference(env, io->data_ref);
   napi_delete_reference(env, io->meta_ref);
   napi_delete_reference(env, io->callback_ref);
@@ -147,6 +149,7 @@ static void fill_meta(Io *io, uint32_t slot, uint32_t id) {
   struct msghdr *h = &io->msgs[slot].msg_hdr;
   m[0] = (int32_t)id;
   m[1] = (h->msg_flags & MSG_TRUNC) ? -1 : (int32_t)io->msgs[slot].msg_len;
+  m[8] = 0;
   const struct sockaddr_storage *a = &io->addrs[slot];
   if (a->ss_family == AF_INET) {
     const struct sockaddr_in *s4 = (const struct sockaddr_in *)a;
@@ -178,6 +181,20 @@ static void count_delay(Io *io, uint32_t slot, const struct timespec *now) {
   }
 }
 
+/* Moves a filled slot down to `to` (a slot the fast path emptied): its datagram, source and meta. */
+static void move_slot(Io *io, uint32_t from, uint32_t to) {
+  int32_t length = io->meta[from * META_INTS + 1];
+  if (length > 0) memcpy(io->data + (size_t)to * SLOT_OCTETS, io->data + (size_t)from * SLOT_OCTETS, (size_t)length);
+  io->addrs[to] = io->addrs[from];
+  memcpy(io->meta + to * META_INTS, io->meta + from * META_INTS, META_INTS * sizeof(int32_t));
+}
+
+static double monotonic_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   Io *io = handle->data;
   if (io->destroyed || status < 0) return;
@@ -194,6 +211,10 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       if (got <= 0) break; /* EAGAIN: drained; other errors: nothing to read now */
       struct timespec now;
       clock_gettime(CLOCK_REALTIME, &now); /* the clock of SO_TIMESTAMPNS */
+      const bool fast = io->socks[id].rule != NULL;
+      const double now_ms = fast ? monotonic_ms() : 0;
+      if (fast) io->batch++;
+      uint32_t kept = filled;
       for (int k = 0; k < got; k++) {
         uint32_t slot = filled + (uint32_t)k;
         fill_meta(io, slot, id);
@@ -202,15 +223,24 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
         /* The kernel shortened it to the source's length (and writes msg_flags itself): restored
            only for the slots it filled, not for the whole batch before every read. */
         io->msgs[slot].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+        if (fast) {
+          int32_t length = io->meta[slot * META_INTS + 1];
+          if (length >= 0) {
+            fp_verdict v = fp_receive(io->socks, id, io->data + (size_t)slot * SLOT_OCTETS, (size_t)length, SLOT_OCTETS, &io->addrs[slot], now_ms, io->batch);
+            if (v == FP_DONE) continue;
+            io->meta[slot * META_INTS + 8] = META_CHARGED;
+          }
+        }
+        if (kept != slot) move_slot(io, slot, kept);
+        kept++;
       }
-      filled += (uint32_t)got;
+      filled = kept;
+      if ((uint32_t)got < room) break; /* fewer than asked for: this socket is drained */
       if (filled == io->slots) {
         deliver(io, filled);
         filled = 0;
         if (io->destroyed) return;
-        continue;
       }
-      break; /* fewer than asked for: this socket is drained */
     }
   }
   if (filled > 0 && !io->destroyed) deliver(io, filled);
@@ -325,7 +355,7 @@ static napi_value Construct(napi_env env, napi_callback_info info) {
   if (!typed_arg(env, argv[1], napi_int32_array, &mn, &mp)) return type_error(env, "meta must be an Int32Array");
   uint32_t slots = (uint32_t)(mn / META_INTS);
   if (slots == 0 || slots > MAX_SLOTS || mn != (size_t)slots * META_INTS || dn != (size_t)slots * SLOT_OCTETS)
-    return type_error(env, "meta must hold 1..256 slots of 8 and data as many slots of 2048 octets");
+    return type_error(env, "meta must hold 1..256 slots of 9 and data as many slots of 2048 octets");
   if (napi_typeof(env, argv[2], &ft) != napi_ok || ft != napi_function) return type_error(env, "onBatch must be a function");
 
   uv_loop_t *loop;
@@ -389,6 +419,8 @@ static int grow(Io *io) {
   io->free_ids = ids;
   for (uint32_t i = cap; i > io->cap; i--) {
     socks[i - 1].fd = -1;
+    socks[i - 1].gen = 0;
+    socks[i - 1].rule = NULL;
     ids[io->nfree++] = i - 1;
   }
   io->cap = cap;
@@ -430,6 +462,8 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   }
   io->nfree--;
   io->socks[id].fd = fd;
+  io->socks[id].gen++;
+  io->socks[id].rule = NULL;
   io->socks[id].family = (int)family;
   io->socks[id].target_len = 0;
   /* Receive timestamps for the queue-delay histogram; without them (never seen) it counts nothing. */
@@ -445,6 +479,7 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   uint32_t id;
   Io *io = sock_call(env, info, 1, argv, &id);
   if (io == NULL) return NULL;
+  if (io->socks[id].rule != NULL) fp_free(env, io->socks, io->cap, io->socks[id].rule);
   close(io->socks[id].fd); /* leaves the epoll set with its last descriptor */
   io->socks[id].fd = -1;
   io->free_ids[io->nfree++] = id;
@@ -515,6 +550,112 @@ static napi_value QueueDelay(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* The fast path's rules (fastpath.c, media/relay/fast.ts)                                        */
+
+/* A session argument: null (a plain RTP side) or a live session of this module. 0 after throwing. */
+static int session_arg(napi_env env, napi_value v, cg_session_head **out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null) {
+    *out = NULL;
+    return 1;
+  }
+  *out = t == napi_object ? cg_session_of(env, v) : NULL;
+  if (*out == NULL) napi_throw_type_error(env, NULL, "session must be null or a live SRTP session of this addon");
+  return *out != NULL;
+}
+
+/* The tag and window of one SRTP side, as the state gives them; 0 when they do not fit the session. */
+static int side_fits(const cg_session_head *s, double tag, double size) {
+  if (s == NULL) return 1;
+  const int tag_ok = s->kind == CG_GCM ? tag == CG_GCM_TAG : (tag >= 1 && tag <= 20 && tag == (double)(int)tag);
+  return tag_ok && size >= 64 && size <= 32 * FP_WINDOW_WORDS && size == (double)(int)size && ((int)size % 32) == 0;
+}
+
+/*
+ * fastPlace(rtpId, rtcpId, txId, source, sourcePort, dest, destPort, state, payloadMap, inSession, outSession):
+ * from now on datagrams on rtpId from source:sourcePort go through the fast path (fastpath.c) and are
+ * sent from txId to dest:destPort; rtcpId's only have their token taken. `state`: Float64Array of
+ * FAST_STATE_LENGTH (FAST_FIELDS, then the windows); `payloadMap`: 128 octets, ≥ 128 = not negotiated.
+ * Replaces a rule already on rtpId or rtcpId.
+ */
+static napi_value FastPlace(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  uint32_t rtp_id, rtcp_id, tx_id, source_port, dest_port;
+  Io *io = sock_call(env, info, 11, argv, &rtp_id);
+  if (io == NULL) return NULL;
+  if (!sock_arg(env, io, argv[1], &rtcp_id) || !sock_arg(env, io, argv[2], &tx_id)) return NULL;
+  char source[64], dest[64];
+  if (!string_arg(env, argv[3], source, sizeof source) || !string_arg(env, argv[5], dest, sizeof dest)) return type_error(env, "addresses must be IP literals");
+  if (!uint_arg(env, argv[4], 65535, &source_port) || !uint_arg(env, argv[6], 65535, &dest_port)) return type_error(env, "port must be 0..65535");
+  size_t n;
+  void *state, *pmap;
+  if (!typed_arg(env, argv[7], napi_float64_array, &n, &state) || n != FP_STATE_LENGTH) return type_error(env, "state must be a Float64Array of FAST_STATE_LENGTH");
+  if (!typed_arg(env, argv[8], napi_uint8_array, &n, &pmap) || n != 128) return type_error(env, "payloadMap must be a Uint8Array of 128");
+  cg_session_head *in, *out;
+  if (!session_arg(env, argv[9], &in) || !session_arg(env, argv[10], &out)) return NULL;
+  const double *st = state;
+  if (!side_fits(in, st[FP_IN_TAG], st[FP_IN_SIZE]) || !side_fits(out, st[FP_OUT_TAG], st[FP_OUT_SIZE])) return type_error(env, "tag or window does not fit the session");
+  struct sockaddr_storage src, dst;
+  socklen_t src_len, dst_len;
+  if (!to_sockaddr(io->socks[rtp_id].family, source, source_port, &src, &src_len) || !to_sockaddr(io->socks[tx_id].family, dest, dest_port, &dst, &dst_len))
+    return type_error(env, "address must be an IP literal of the socket's family");
+  fp_rule *r = fp_load(st, monotonic_ms());
+  if (r == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  if ((in != NULL && napi_create_reference(env, argv[9], 1, &r->in_ref) != napi_ok) || (out != NULL && napi_create_reference(env, argv[10], 1, &r->out_ref) != napi_ok)) {
+    fp_free(env, io->socks, io->cap, r);
+    napi_throw_error(env, NULL, "cannot hold the sessions");
+    return NULL;
+  }
+  r->in = in;
+  r->out = out;
+  if (in == NULL) r->in_tag = 0;
+  if (out == NULL) r->out_tag = 0;
+  r->source = src;
+  r->dest = dst;
+  r->dest_len = dst_len;
+  memcpy(r->pmap, pmap, 128);
+  r->rtp_id = rtp_id;
+  r->rtcp_id = rtcp_id;
+  r->tx_id = tx_id;
+  r->tx_gen = io->socks[tx_id].gen;
+  if (io->socks[rtp_id].rule != NULL) fp_free(env, io->socks, io->cap, io->socks[rtp_id].rule);
+  if (io->socks[rtcp_id].rule != NULL) fp_free(env, io->socks, io->cap, io->socks[rtcp_id].rule);
+  io->socks[rtp_id].rule = r;
+  io->socks[rtcp_id].rule = r;
+  return undefined(env);
+}
+
+/*
+ * fastTake(rtpId, state, remove): false when rtpId has no rule; else writes the rule's state into
+ * `state` (its deltas since the last take, then zeroed) and, when `remove`, takes the rule away.
+ */
+static napi_value FastTake(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  uint32_t id;
+  Io *io = sock_call(env, info, 3, argv, &id);
+  if (io == NULL) return NULL;
+  size_t n;
+  void *state;
+  bool remove;
+  if (!typed_arg(env, argv[1], napi_float64_array, &n, &state) || n != FP_STATE_LENGTH) return type_error(env, "state must be a Float64Array of FAST_STATE_LENGTH");
+  if (napi_get_value_bool(env, argv[2], &remove) != napi_ok) return type_error(env, "remove must be a boolean");
+  fp_rule *r = io->socks[id].rule;
+  napi_value result;
+  if (r == NULL || r->rtp_id != id) {
+    napi_get_boolean(env, false, &result);
+    return result;
+  }
+  fp_save(r, state, monotonic_ms());
+  if (remove) fp_free(env, io->socks, io->cap, r);
+  napi_get_boolean(env, true, &result);
+  return result;
+}
+
 /* destroy(): closes every socket; later calls of any method throw. */
 static napi_value Destroy(napi_env env, napi_callback_info info) {
   napi_value self;
@@ -537,7 +678,11 @@ NAPI_MODULE_INIT() {
     { "addressOf", NULL, AddressOf, NULL, NULL, NULL, napi_default, NULL },
     { "queueDelay", NULL, QueueDelay, NULL, NULL, NULL, napi_default, NULL },
     { "destroy", NULL, Destroy, NULL, NULL, NULL, napi_default, NULL },
+    { "fastPlace", NULL, FastPlace, NULL, NULL, NULL, napi_default, NULL },
+    { "fastTake", NULL, FastTake, NULL, NULL, NULL, napi_default, NULL },
   };
+  /* The SRTP sessions, from the same module, so that a rule can use the relay's own (fastpath.c). */
+  if (!cg_srtp_init(env, exports)) return NULL;
   napi_value cls, slot_octets, meta_ints;
   if (napi_define_class(env, "UdpIo", NAPI_AUTO_LENGTH, Construct, NULL, sizeof methods / sizeof methods[0], methods, &cls) != napi_ok) return NULL;
   napi_create_uint32(env, SLOT_OCTETS, &slot_octets);
@@ -554,5 +699,20 @@ NAPI_MODULE_INIT() {
   }
   napi_object_freeze(env, bounds);
   napi_set_named_property(env, exports, "DELAY_BOUNDS_US", bounds);
+  napi_value fields, state_length;
+  const char *const *names = fp_field_names();
+  napi_create_array_with_length(env, FP_FIELD_COUNT, &fields);
+  for (uint32_t i = 0; i < FP_FIELD_COUNT; i++) {
+    napi_value v;
+    napi_create_string_utf8(env, names[i], NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, fields, i, v);
+  }
+  napi_object_freeze(env, fields);
+  napi_set_named_property(env, exports, "FAST_FIELDS", fields);
+  napi_create_uint32(env, FP_STATE_LENGTH, &state_length);
+  napi_set_named_property(env, exports, "FAST_STATE_LENGTH", state_length);
+  napi_value window_words;
+  napi_create_uint32(env, FP_WINDOW_WORDS, &window_words);
+  napi_set_named_property(env, exports, "FAST_WINDOW_WORDS", window_words);
   return exports;
 }
