@@ -27,6 +27,7 @@
  * only forwards, as many threads as the engine has workers (bench/floor-relay.ts).
  * `--nice=N` gives every backend's relay threads that nice value (media.nice for ours): the load
  * generator runs at nice -10 (bench/loadgen/loadgen.c), so by default the relays yield to it.
+ * `--fast=off` runs our engine with media.fastPath off (every packet through the JavaScript path).
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -62,13 +63,19 @@ export interface Backend {
 /**
  * `workers`: media.workers (0 = the default, one per core minus one); `kernelForwarding`:
  * media.kernelForwarding; `batchedIo`: media.batchedIo (the default, 'auto', as deployed); `nice`:
- * media.nice (undefined = unchanged, as deployed by default).
+ * media.nice (undefined = unchanged, as deployed by default); `fastPath`: media.fastPath (default 'auto').
  */
-export async function ciphergateBackend(workers = 0, kernelForwarding: 'auto' | 'off' = 'off', batchedIo: 'auto' | 'off' = 'auto', nice?: number): Promise<Backend & { engine: EmbeddedMediaEngine }> {
+export async function ciphergateBackend(
+  workers = 0,
+  kernelForwarding: 'auto' | 'off' = 'off',
+  batchedIo: 'auto' | 'off' = 'auto',
+  nice?: number,
+  fastPath: 'auto' | 'off' = 'auto',
+): Promise<Backend & { engine: EmbeddedMediaEngine }> {
   const engine = new EmbeddedMediaEngine({
     media: {
       portMin: 30000, portMax: 49999, address: '127.0.0.1', advertisedAddress: null, inactivitySec: 3600,
-      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000, kernelForwarding, batchedIo, nice,
+      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000, kernelForwarding, batchedIo, nice, fastPath,
     },
   });
   return {
@@ -374,10 +381,16 @@ export function batchedIoArg(args: readonly string[]): 'auto' | 'off' {
   return args.includes('--io=dgram') ? 'off' : 'auto';
 }
 
+/** `--fast=off`: media.fastPath off (every packet through the JavaScript path), to compare with the default. */
+export function fastPathArg(args: readonly string[]): 'auto' | 'off' {
+  return args.includes('--fast=off') ? 'off' : 'auto';
+}
+
 export async function run(args: string[] = []): Promise<BenchResult> {
   const calls = callsArg(args);
   const gen = await LoadGenerator.start();
   const io = batchedIoArg(args);
+  const fast = fastPathArg(args);
   const nice = niceArg(args);
   const { workers, describe } = layout(args, gen);
   const result: BenchResult = {
@@ -385,19 +398,20 @@ export async function run(args: string[] = []): Promise<BenchResult> {
     layout: describe, srtp_backend: srtpBackend(), relay_thread_nice: nice ?? 'unchanged',
   };
   try {
-    const probe = await ciphergateBackend(workers, 'off', io, nice);
+    const probe = await ciphergateBackend(workers, 'off', io, nice, fast);
     result.ciphergate_workers = probe.engine.threads;
     result.ciphergate_socket_io = io === 'off' ? 'dgram' : udpIoFault() === undefined ? 'batched' : `dgram (${udpIoFault()})`;
+    result.ciphergate_fast_path = result.ciphergate_socket_io === 'batched' && fast === 'auto' ? 'on' : 'off';
     await probe.close();
     console.error(`media-bridge: Ciphergate EmbeddedMediaEngine, ${result.ciphergate_workers} worker thread(s)`);
     if (calls !== undefined) {
-      Object.assign(result, await singleLevel(() => ciphergateBackend(workers, 'off', io, nice), gen, calls));
+      Object.assign(result, await singleLevel(() => ciphergateBackend(workers, 'off', io, nice, fast), gen, calls));
       if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(result, await singleLevel(() => rtpengineBackend(false, nice), gen, calls));
       // The machine's floor on the same packet rate: a C relay that only forwards (bench/floor-relay.ts).
       if (args.includes('--floor')) Object.assign(result, await singleLevel(() => Promise.resolve(FloorRelay.start(workers, nice)), gen, calls, 'opaque'));
       return result;
     }
-    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io, nice), gen, 'srtp', LEVELS)));
+    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io, nice, fast), gen, 'srtp', LEVELS)));
     if (args.includes('--no-rtpengine')) {
       result.rtpengine = 'skipped (--no-rtpengine)';
     } else if (!rtpengineInstalled()) {

@@ -1,6 +1,6 @@
-/** media-bridge's numeric flags: one parser, each flag's range, and an error naming the flag. */
+/** media-bridge's flags: one parser for the numeric ones, each flag's range, an error naming the flag; --fast=off. */
 import assert from 'node:assert/strict';
-import { callsArg, niceArg, workersArg } from '../../bench/media-bridge';
+import { callsArg, fastPathArg, niceArg, workersArg } from '../../bench/media-bridge';
 
 describe('bench/media-bridge flags', () => {
   it('MUST read --calls, --nice and --workers, with their defaults when absent', () => {
@@ -10,6 +10,11 @@ describe('bench/media-bridge flags', () => {
     assert.equal(niceArg(['--calls=5']), undefined);
     assert.equal(workersArg(['--workers=3']), 3);
     assert.equal(workersArg([]), 0);
+  });
+
+  it('MUST run the fast path as deployed unless --fast=off', () => {
+    assert.equal(fastPathArg(['--calls=1000']), 'auto');
+    assert.equal(fastPathArg(['--fast=off', '--calls=1000']), 'off');
   });
 
   it('MUST refuse a value out of range or not an integer, naming the flag', () => {
