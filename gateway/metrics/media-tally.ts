@@ -15,6 +15,8 @@ export interface MediaTotals {
   lost: number;
   /** SRTP/SRTCP packets whose authentication tag did not verify (RFC 3711 §3.4). */
   srtpAuthFailures: number;
+  /** Of the received RTP packets, those relayed by the native fast path (media/relay/fast.ts). */
+  fastPackets: number;
 }
 
 export interface MediaTallyOptions {
@@ -27,10 +29,10 @@ export interface MediaTallyOptions {
   readonly budgetMs?: number;
 }
 
-const FIELDS = ['rxPackets', 'txPackets', 'lost', 'srtpAuthFailures'] as const;
+const FIELDS = ['rxPackets', 'txPackets', 'lost', 'srtpAuthFailures', 'fastPackets'] as const;
 
 function zero(): MediaTotals {
-  return { rxPackets: 0, txPackets: 0, lost: 0, srtpAuthFailures: 0 };
+  return { rxPackets: 0, txPackets: 0, lost: 0, srtpAuthFailures: 0, fastPackets: 0 };
 }
 
 export class MediaTally {
@@ -80,6 +82,7 @@ function sumCall(stats: Awaited<ReturnType<MediaEngine['query']>>): MediaTotals 
       t.txPackets += s.tx.packets;
       t.lost += s.rx.lost;
       t.srtpAuthFailures += s.srtpAuthFailures;
+      t.fastPackets += s.rx.fastPackets;
     }
   }
   return t;

@@ -120,6 +120,7 @@ export function createGatewayMetrics(src: MetricSources): GatewayMetrics {
     setCounter(c, t.rxPackets, { direction: 'rx' });
     setCounter(c, t.txPackets, { direction: 'tx' });
   });
+  mediaCounter('media_fast_path_packets_total', 'Of the RTP/SRTP packets received, those the native fast path relayed (media.fastPath).', [], (c, t) => setCounter(c, t.fastPackets));
   mediaCounter('media_packets_lost_total', 'RTP packets lost on the way to the relay (sequence gaps).', [], (c, t) => setCounter(c, t.lost));
   const queueDelay = src.media.queueDelay?.bind(src.media);
   if (queueDelay !== undefined) {

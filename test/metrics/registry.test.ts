@@ -16,11 +16,11 @@ import type { CallStats, QueueDelayHistogram } from '../../media/engine/types';
 import { sample } from './scrape';
 
 /** Per-call media counters of a fake engine: one leg, one stream. */
-interface FakeMedia { rx: number; tx: number; lost: number; auth: number }
+interface FakeMedia { rx: number; tx: number; lost: number; auth: number; fast?: number }
 
 function callStats(id: string, m: FakeMedia): CallStats {
   // Only the fields MediaTally reads; the rest of StreamLegStats is irrelevant here.
-  const stream = { rx: { packets: m.rx, lost: m.lost }, tx: { packets: m.tx }, srtpAuthFailures: m.auth };
+  const stream = { rx: { packets: m.rx, lost: m.lost, fastPackets: m.fast ?? 0 }, tx: { packets: m.tx }, srtpAuthFailures: m.auth };
   return { callId: id, createdAt: 0, legs: [{ tag: 'a', streams: [stream] }] } as unknown as CallStats;
 }
 
@@ -143,13 +143,14 @@ describe('gateway/metrics: media counters (RFC 3550 §6.4 loss, RFC 3711 §3.4 a
   it('MUST keep media counters monotonic while calls come and go', async () => {
     const { state, sources } = fakes();
     const m = createGatewayMetrics(sources);
-    state.media.set('c1', { rx: 100, tx: 90, lost: 2, auth: 1 });
+    state.media.set('c1', { rx: 100, tx: 90, lost: 2, auth: 1, fast: 95 });
     state.b2bua.calls = ['c1'];
     let text = await m.registry.metrics();
     assert.equal(sample(text, 'ciphergate_media_packets_total{direction="rx"}'), 100);
     assert.equal(sample(text, 'ciphergate_media_packets_total{direction="tx"}'), 90);
     assert.equal(sample(text, 'ciphergate_media_packets_lost_total'), 2);
     assert.equal(sample(text, 'ciphergate_media_srtp_auth_failures_total'), 1);
+    assert.equal(sample(text, 'ciphergate_media_fast_path_packets_total'), 95);
     // c1 ends, c2 starts: c1's packets stay counted.
     state.media.delete('c1');
     state.media.set('c2', { rx: 10, tx: 10, lost: 0, auth: 0 });

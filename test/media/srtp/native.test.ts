@@ -54,6 +54,8 @@ function rtpSamples(): Array<{ packet: Buffer; headerLength: number; label: stri
     ['1-octet payload', rtp({ seq: 3, payload: randomBytes(1) }), 12],
     ['2 CSRCs + extension', rtp({ seq: 4, csrcs: [7, 8], extension: ext, payload: randomBytes(33) }), 12 + 8 + 8],
     ['1200-octet payload, padded', rtp({ seq: 5, payload: randomBytes(1200), padding: 4 }), 12],
+    // The addon makes AES-CM keystream 1,024 octets per OpenSSL call: the block counter runs on across calls.
+    ['5000-octet payload', rtp({ seq: 6, payload: randomBytes(5000) }), 12],
   ];
   return shapes.map(([label, packet, headerLength]) => ({ label, packet, headerLength }));
 }

@@ -5,7 +5,9 @@
  *   SRTP  (§3.1): header || E(payload) || [MKI] || tag,    tag = HMAC(header || E(payload) || ROC)
  *   SRTCP (§3.4): header || E(rest) || E|index || [MKI] || tag,  tag = HMAC(header .. E|index)
  *
- * The cipher context is keyed once; a packet only sets a new counter block. HMAC keeps the SHA-1
+ * The cipher context (AES-ECB) is keyed once: a packet's keystream is its counter blocks encrypted
+ * in one call (§4.1.1: the block counter is the IV's low 16 bits), with no per-packet cipher
+ * (re)initialisation, which costs OpenSSL as much as the AES of a voice packet. HMAC keeps the SHA-1
  * states after the key's inner and outer pad blocks (RFC 2104 §2), so a packet costs only its own
  * compression-function calls plus one for the outer hash, and no allocation.
  */
@@ -19,10 +21,12 @@
 #define SALT_LENGTH 14
 #define BLOCK 16
 #define SHA1_BLOCK 64
+/* Keystream made per EVP call: a voice packet's in one, larger ones in steps of this. */
+#define KEYSTREAM_BLOCKS 64
 
 typedef struct {
   cg_session_head head; /* first: cg_session() reads it */
-  EVP_CIPHER_CTX* ctr;
+  EVP_CIPHER_CTX* ecb; /* AES-ECB under the session key: the keystream of the counter blocks */
   SHA_CTX inner; /* SHA-1 state after (K XOR ipad) */
   SHA_CTX outer; /* SHA-1 state after (K XOR opad) */
   uint8_t salt[SALT_LENGTH];
@@ -31,8 +35,8 @@ typedef struct {
 /* wipe() (cg_session_wipe): frees the cipher context and overwrites the HMAC states and salt. */
 static void wipe_keys(cg_session_head* head) {
   aes_cm_session* s = (aes_cm_session*)head;
-  EVP_CIPHER_CTX_free(s->ctr); /* cleanses the key schedule */
-  s->ctr = NULL;
+  EVP_CIPHER_CTX_free(s->ecb); /* cleanses the key schedule */
+  s->ecb = NULL;
   OPENSSL_cleanse(&s->inner, sizeof s->inner);
   OPENSSL_cleanse(&s->outer, sizeof s->outer);
   OPENSSL_cleanse(s->salt, sizeof s->salt);
@@ -88,10 +92,25 @@ static void counter_block(const aes_cm_session* s, uint32_t ssrc, uint64_t index
 
 /* out[0, length) = in[0, length) XOR the keystream from counter block `iv` (out == in allowed); false when OpenSSL fails. */
 static bool ctr_xor_raw(aes_cm_session* s, const uint8_t iv[BLOCK], uint8_t* out, const uint8_t* in, size_t length) {
-  if (length == 0) return true;
-  int written = 0;
-  return EVP_EncryptInit_ex(s->ctr, NULL, NULL, NULL, iv) == 1 && EVP_EncryptUpdate(s->ctr, out, &written, in, (int)length) == 1 &&
-         (size_t)written == length;
+  uint8_t counters[KEYSTREAM_BLOCKS * BLOCK], keystream[KEYSTREAM_BLOCKS * BLOCK];
+  uint32_t block = 0; /* at most 2^16 per packet (§4.1.1; CG_MAX_PACKET): only the IV's low 16 bits count */
+  bool ok = true;
+  for (size_t done = 0; done < length && ok;) {
+    const size_t octets = length - done < sizeof keystream ? length - done : sizeof keystream;
+    const size_t blocks = (octets + BLOCK - 1) / BLOCK;
+    for (size_t i = 0; i < blocks; i++, block++) {
+      memcpy(counters + i * BLOCK, iv, BLOCK - 2);
+      counters[i * BLOCK + 14] = (uint8_t)(block >> 8);
+      counters[i * BLOCK + 15] = (uint8_t)block;
+    }
+    int written = 0;
+    ok = EVP_EncryptUpdate(s->ecb, keystream, &written, counters, (int)(blocks * BLOCK)) == 1 && (size_t)written == blocks * BLOCK;
+    for (size_t i = 0; ok && i < octets; i++) out[done + i] = in[done + i] ^ keystream[i];
+    done += octets;
+  }
+  const size_t used = length < sizeof keystream ? (length + BLOCK - 1) / BLOCK * BLOCK : sizeof keystream;
+  OPENSSL_cleanse(keystream, used);
+  return ok;
 }
 
 static bool ctr_xor(napi_env env, aes_cm_session* s, const uint8_t iv[BLOCK], uint8_t* out, const uint8_t* in, size_t length) {
@@ -119,9 +138,9 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   if (salt.length != SALT_LENGTH) return cg_throw_range(env, "salt must be 14 octets"), NULL;
   aes_cm_session* s = (aes_cm_session*)cg_session_new(env, sizeof *s, CG_AES_CM, wipe_keys, argv[3]);
   if (s == NULL) return NULL;
-  s->ctr = EVP_CIPHER_CTX_new();
-  const EVP_CIPHER* cipher = key.length == 16 ? EVP_aes_128_ctr() : EVP_aes_256_ctr();
-  if (s->ctr == NULL || EVP_EncryptInit_ex(s->ctr, cipher, NULL, key.data, NULL) != 1) {
+  s->ecb = EVP_CIPHER_CTX_new();
+  const EVP_CIPHER* cipher = key.length == 16 ? EVP_aes_128_ecb() : EVP_aes_256_ecb();
+  if (s->ecb == NULL || EVP_EncryptInit_ex(s->ecb, cipher, NULL, key.data, NULL) != 1 || EVP_CIPHER_CTX_set_padding(s->ecb, 0) != 1) {
     cg_session_free(&s->head);
     return cg_throw_error(env, "AES-CM key setup failed in OpenSSL"), NULL;
   }

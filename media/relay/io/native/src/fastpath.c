@@ -57,14 +57,14 @@ static inline int32_t seq_delta(uint32_t a, uint32_t b) {
   return (int32_t)((a - b + 0x8000u) & 0xffffu) - 0x8000;
 }
 
-static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
-  if (a->ss_family != b->ss_family) return false;
-  if (a->ss_family == AF_INET) {
-    const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const struct sockaddr_in *)b;
-    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+static bool same_source(const fp_addr *a, const struct sockaddr_storage *b) {
+  if (a->sa.sa_family != b->ss_family) return false;
+  if (b->ss_family == AF_INET) {
+    const struct sockaddr_in *y = (const struct sockaddr_in *)b;
+    return a->v4.sin_port == y->sin_port && a->v4.sin_addr.s_addr == y->sin_addr.s_addr;
   }
-  const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a, *y = (const struct sockaddr_in6 *)b;
-  return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+  const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+  return a->v6.sin6_port == y->sin6_port && memcmp(&a->v6.sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
 /* --- replay window (media/srtp/replay.ts) ------------------------------------------------------ */
@@ -142,7 +142,7 @@ static int64_t rtp_header_length(const uint8_t *p, size_t length) {
   return (int64_t)header;
 }
 
-static size_t trailer_of(const cg_session_head *s, size_t tag) {
+static size_t trailer_of(const cg_session_head *s, uint32_t tag) {
   return s == NULL ? 0 : tag + s->mki_length;
 }
 
@@ -268,7 +268,7 @@ fp_verdict fp_receive(fp_sock *socks, uint32_t id, uint8_t *p, size_t length, si
     out_length = plain + out_trailer;
   }
   const fp_sock *tx = &socks[r->tx_id];
-  if (tx->fd < 0 || tx->gen != r->tx_gen || sendto(tx->fd, p, out_length, MSG_DONTWAIT, (const struct sockaddr *)&r->dest, r->dest_len) < 0) {
+  if (tx->fd < 0 || tx->gen != r->tx_gen || sendto(tx->fd, p, out_length, MSG_DONTWAIT, &r->dest.sa, r->dest_len) < 0) {
     r->deltas[FP_SEND_ERRORS - FP_RX_PACKETS]++;
   }
   r->deltas[FP_TX_PACKETS - FP_RX_PACKETS]++;
@@ -298,8 +298,8 @@ fp_rule *fp_load(const double *s, double now) {
   r->rate = s[FP_RATE];
   r->refilled_at = now;
   r->ssrc = (uint32_t)s[FP_SSRC];
-  r->in_tag = (size_t)s[FP_IN_TAG];
-  r->out_tag = (size_t)s[FP_OUT_TAG];
+  r->in_tag = (uint32_t)s[FP_IN_TAG];
+  r->out_tag = (uint32_t)s[FP_OUT_TAG];
   load_window(&r->win_in, s[FP_IN_TOP], s[FP_IN_SIZE], s + FP_FIELD_COUNT);
   load_window(&r->win_out, s[FP_OUT_TOP], s[FP_OUT_SIZE], s + FP_FIELD_COUNT + FP_WINDOW_WORDS);
   r->base_seq = (uint32_t)s[FP_T_BASE];

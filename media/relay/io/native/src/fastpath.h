@@ -67,32 +67,41 @@ typedef struct {
   uint32_t words[FP_WINDOW_WORDS];
 } fp_window;
 
+/* A source or destination: IPv4 or IPv6 (28 octets, not sockaddr_storage's 128: the rule stays in few cache lines). */
+typedef union {
+  struct sockaddr sa;
+  struct sockaddr_in v4;
+  struct sockaddr_in6 v6;
+} fp_addr;
+
+/* Ordered by use: what every packet reads first, then what a relayed one changes, the windows last. */
 typedef struct fp_rule {
+  double tokens, rate, refilled_at;
   /* What a packet must match: arrived on the RTP socket, from `source`, version 2, of `ssrc`. */
-  struct sockaddr_storage source;
   uint32_t ssrc;
   uint32_t rtp_id, rtcp_id, tx_id, tx_gen;
-  struct sockaddr_storage dest;
-  socklen_t dest_len;
-  uint8_t pmap[128];
-  double tokens, rate, refilled_at;
-  /* SRTP of each side, NULL for plain RTP; the references keep the JS session objects alive. */
+  /* The pending batch (udpio.c) into which a packet of this rule went for JavaScript: later ones follow it there, in order. */
+  uint32_t deferred_batch;
+  /* SRTP of each side, NULL for plain RTP. */
   cg_session_head *in, *out;
-  napi_ref in_ref, out_ref;
-  size_t in_tag, out_tag;
-  fp_window win_in, win_out;
+  fp_addr source;
+  uint32_t in_tag, out_tag;
+  /* Continuity rewriter of the sending leg (continuity.ts). */
+  uint32_t out_ssrc, seq_offset, ts_offset, last_out_seq, last_out_ts;
+  bool rewriting;
   /* RFC 3550 §A.1 tracker of the source (sequence.ts). */
   uint32_t base_seq, max_seq;
   int32_t bad_seq;
   double cycles, received, lost_at_restart;
-  /* Continuity rewriter of the sending leg (continuity.ts). */
-  bool rewriting;
-  uint32_t out_ssrc, seq_offset, ts_offset, last_out_seq, last_out_ts;
   double last_out_at, accepted_at; /* monotonic ms; -1: not since the last take */
   double deltas[FP_SEND_ERRORS - FP_RX_PACKETS + 1];
   double lost_before;
-  /* The batch (fp_batch) in which a packet of this rule went to JavaScript: later ones follow it there, in order. */
-  uint32_t deferred_batch;
+  fp_addr dest;
+  socklen_t dest_len;
+  uint8_t pmap[128];
+  fp_window win_in, win_out;
+  /* Keep the JS session objects alive while the rule uses them. */
+  napi_ref in_ref, out_ref;
 } fp_rule;
 
 typedef struct {

@@ -75,7 +75,7 @@ typedef struct {
   } control[MAX_SLOTS];
   /* Cumulative since construction: DELAY_BOUNDS + 1 bucket counts, then the sum in µs. */
   double delay[DELAY_VALUES];
-  /* Counts the recvmmsg calls that went through the fast path (fastpath.c: a rule's order within a batch). */
+  /* Counts the batches handed to JavaScript: the one being filled is pending (fastpath.c keeps a rule's order in it). */
   uint32_t batch;
   int destroyed;
   /* The JavaScript wrapper and the libuv handle each hold the struct; freed when both let go. */
@@ -130,6 +130,7 @@ static void finalize(napi_env env, void *data, void *hint) {
 /* Calls JavaScript with the number of filled slots; an exception it throws is the process's. */
 static void deliver(Io *io, uint32_t count) {
   napi_env env = io->env;
+  io->batch++; /* what the fast path reads next belongs to the next batch */
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, resource, argv[1], result;
@@ -213,7 +214,6 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       clock_gettime(CLOCK_REALTIME, &now); /* the clock of SO_TIMESTAMPNS */
       const bool fast = io->socks[id].rule != NULL;
       const double now_ms = fast ? monotonic_ms() : 0;
-      if (fast) io->batch++;
       uint32_t kept = filled;
       for (int k = 0; k < got; k++) {
         uint32_t slot = filled + (uint32_t)k;
@@ -615,8 +615,8 @@ static napi_value FastPlace(napi_env env, napi_callback_info info) {
   r->out = out;
   if (in == NULL) r->in_tag = 0;
   if (out == NULL) r->out_tag = 0;
-  r->source = src;
-  r->dest = dst;
+  memcpy(&r->source, &src, src_len);
+  memcpy(&r->dest, &dst, dst_len);
   r->dest_len = dst_len;
   memcpy(r->pmap, pmap, 128);
   r->rtp_id = rtp_id;
