@@ -148,12 +148,13 @@ describe('relay fast path (native, media.fastPath)', function () {
         a.sendRtp(fromA(s));
         await sleep(25);
       }
-      for (let s = 5; s < 205; s++) a.sendRtp(fromA(s)); // 200 at once: far over 50 per second
+      // 100 at once: twice the bucket (50 a second), within a socket's default receive buffer (~256 small datagrams).
+      for (let s = 5; s < 105; s++) a.sendRtp(fromA(s));
       await sleep(200);
       const leg = (await engine.query('flood')).legs[0]!.streams[0]!;
-      assert.ok(leg.dropped.flood >= 100, `flood drops counted (${leg.dropped.flood})`);
+      assert.ok(leg.dropped.flood >= 40, `flood drops counted (${leg.dropped.flood})`);
       assert.ok(leg.rx.fastPackets > 0, 'relayed in C');
-      assert.equal(leg.rx.packets + leg.dropped.flood, 205, 'every datagram either relayed or dropped as flood');
+      assert.equal(leg.rx.packets + leg.dropped.flood, 105, 'every datagram either relayed or dropped as flood');
       assert.equal(b.rtp.length, leg.rx.packets);
     } finally {
       a.close();

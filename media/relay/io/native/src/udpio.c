@@ -553,6 +553,18 @@ static napi_value QueueDelay(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------------- */
 /* The fast path's rules (fastpath.c, media/relay/fast.ts)                                        */
 
+/* A rule's state argument: a Float64Array of FP_STATE_LENGTH. 0 after throwing. */
+static int state_arg(napi_env env, napi_value v, double **out) {
+  size_t n;
+  void *p;
+  if (!typed_arg(env, v, napi_float64_array, &n, &p) || n != FP_STATE_LENGTH) {
+    napi_throw_type_error(env, NULL, "state must be a Float64Array of FAST_STATE_LENGTH");
+    return 0;
+  }
+  *out = p;
+  return 1;
+}
+
 /* A session argument: null (a plain RTP side) or a live session of this module. 0 after throwing. */
 static int session_arg(napi_env env, napi_value v, cg_session_head **out) {
   napi_valuetype t;
@@ -590,12 +602,12 @@ static napi_value FastPlace(napi_env env, napi_callback_info info) {
   if (!string_arg(env, argv[3], source, sizeof source) || !string_arg(env, argv[5], dest, sizeof dest)) return type_error(env, "addresses must be IP literals");
   if (!uint_arg(env, argv[4], 65535, &source_port) || !uint_arg(env, argv[6], 65535, &dest_port)) return type_error(env, "port must be 0..65535");
   size_t n;
-  void *state, *pmap;
-  if (!typed_arg(env, argv[7], napi_float64_array, &n, &state) || n != FP_STATE_LENGTH) return type_error(env, "state must be a Float64Array of FAST_STATE_LENGTH");
+  void *pmap;
+  double *st;
+  if (!state_arg(env, argv[7], &st)) return NULL;
   if (!typed_arg(env, argv[8], napi_uint8_array, &n, &pmap) || n != 128) return type_error(env, "payloadMap must be a Uint8Array of 128");
   cg_session_head *in, *out;
   if (!session_arg(env, argv[9], &in) || !session_arg(env, argv[10], &out)) return NULL;
-  const double *st = state;
   if (!side_fits(in, st[FP_IN_TAG], st[FP_IN_SIZE]) || !side_fits(out, st[FP_OUT_TAG], st[FP_OUT_SIZE])) return type_error(env, "tag or window does not fit the session");
   struct sockaddr_storage src, dst;
   socklen_t src_len, dst_len;
@@ -639,10 +651,9 @@ static napi_value FastTake(napi_env env, napi_callback_info info) {
   uint32_t id;
   Io *io = sock_call(env, info, 3, argv, &id);
   if (io == NULL) return NULL;
-  size_t n;
-  void *state;
+  double *state;
   bool remove;
-  if (!typed_arg(env, argv[1], napi_float64_array, &n, &state) || n != FP_STATE_LENGTH) return type_error(env, "state must be a Float64Array of FAST_STATE_LENGTH");
+  if (!state_arg(env, argv[1], &state)) return NULL;
   if (napi_get_value_bool(env, argv[2], &remove) != napi_ok) return type_error(env, "remove must be a boolean");
   fp_rule *r = io->socks[id].rule;
   napi_value result;
