@@ -26,9 +26,9 @@ const loadedFiles = new Map<string, { exports: unknown; fault: string | undefine
 
 /** Loads the addon at `file` (once per thread): its exports when `check` accepts them, or null and why not. Never throws. */
 export function tryLoadAddon<T>(file: string, check: (exports: unknown) => exports is T): { addon: T | null; fault: string | undefined } {
-  if (!fs.existsSync(file)) return { addon: null, fault: `not built (${file})` };
   let loaded = loadedFiles.get(file);
   if (loaded === undefined) {
+    if (!fs.existsSync(file)) return { addon: null, fault: `not built (${file})` };
     const module: { exports: unknown } = { exports: {} };
     try {
       process.dlopen(module, file);

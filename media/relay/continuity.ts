@@ -82,14 +82,23 @@ export class ContinuityRewriter {
     setMarker(packet);
   }
 
+  /** The source SSRC whose packets go out now; undefined before the first packet. */
+  get currentSource(): number | undefined {
+    return this.outSsrc === undefined ? undefined : this.inSsrc;
+  }
+
+  /** The SSRC the receiver sees for the current source (its own until a change made this rewrite). */
+  get sentSsrc(): number | undefined {
+    return this.rewriting ? this.outSsrc : this.currentSource;
+  }
+
   /**
    * What the relay's fast path (fast.ts) carries of this rewriter while it relays the current
-   * source's packets in C; undefined before the first packet. Only the last-sent fields change there.
+   * source's packets in C (after the first packet). Only the last-sent fields change there.
    */
-  get fastState(): { inSsrc: number; outSsrc: number; rewriting: boolean; seqOffset: number; tsOffset: number; lastOutSeq: number; lastOutTs: number } | undefined {
-    if (this.outSsrc === undefined) return undefined;
-    const { inSsrc, outSsrc, rewriting, seqOffset, tsOffset, lastOutSeq, lastOutTs } = this;
-    return { inSsrc, outSsrc, rewriting, seqOffset, tsOffset, lastOutSeq, lastOutTs };
+  get fastState(): { outSsrc: number; rewriting: boolean; seqOffset: number; tsOffset: number; lastOutSeq: number; lastOutTs: number } {
+    const { rewriting, seqOffset, tsOffset, lastOutSeq, lastOutTs } = this;
+    return { outSsrc: this.outSsrc ?? 0, rewriting, seqOffset, tsOffset, lastOutSeq, lastOutTs };
   }
 
   /** The last packet sent as the fast path reports it (`at`: on this rewriter's clock; undefined: it sent none newer). */

@@ -416,11 +416,11 @@ export class RelayLeg {
     const source = this.latchedRtp;
     const dest = other.latchedRtp ?? other.remoteRtp;
     const tracker = this.counters.sequence;
-    const rewriter = other.rewriter.fastState;
-    if (source === undefined || dest === undefined || tracker.ssrc < 0 || rewriter?.inSsrc !== tracker.ssrc) return;
+    if (source === undefined || dest === undefined || tracker.ssrc < 0 || other.rewriter.currentSource !== tracker.ssrc) return;
     const inSide = this.mode === 'srtp' ? this.srtpIn?.fastRtp('receive', tracker.ssrc, f.maxWindow) : undefined;
-    const outSide = other.mode === 'srtp' ? other.srtpOut?.fastRtp('send', rewriter.rewriting ? rewriter.outSsrc : tracker.ssrc, f.maxWindow) : undefined;
-    if ((this.mode === 'srtp' && inSide === undefined) || (other.mode === 'srtp' && outSide === undefined)) return;
+    if (this.mode === 'srtp' && inSide === undefined) return;
+    const outSide = other.mode === 'srtp' ? other.srtpOut?.fastRtp('send', other.rewriter.sentSsrc!, f.maxWindow) : undefined;
+    if (other.mode === 'srtp' && outSide === undefined) return;
     const placed = f.place({
       rtpId,
       rtcpId,
@@ -431,7 +431,7 @@ export class RelayLeg {
       tokens: this.tokens,
       rate: this.owner.maxPacketsPerSec,
       tracker,
-      rewriter,
+      rewriter: other.rewriter.fastState,
       inSide,
       outSide,
     });
@@ -440,8 +440,9 @@ export class RelayLeg {
 
   /**
    * Takes what this leg's fast-path rule did into the objects, as of `now`: counters, drops, loss,
-   * latch and activity time, and the state it owns; `remove` also takes the rule away (before this
-   * thread changes that state). A no-op when no rule is placed.
+   * latch and activity time, the rewriter's last-sent fields; with `remove` also the tokens and
+   * replay windows it owns, and the rule goes (before this thread changes that state). A no-op when
+   * no rule is placed.
    */
   syncFast(now: number, remove: boolean): void {
     const sides = this.fastSides;
@@ -451,10 +452,12 @@ export class RelayLeg {
     if (!f.take(this.rtpSocket.nativeId!, remove)) return;
     const c = this.counters;
     const other = this.other;
-    this.tokens = f.get('tokens');
-    this.refilledAt = now;
-    f.restoreWindows(sides.inSide, sides.outSide);
-    f.restoreTracker(c.sequence);
+    if (remove) {
+      this.tokens = f.get('tokens');
+      this.refilledAt = now;
+      f.restoreWindows(sides.inSide, sides.outSide);
+    }
+    f.restoreTracker(c.sequence); // read by the stats' loss
     c.lostBefore += f.get('lostBefore');
     const outAgo = f.get('lastOutAgoMs');
     other.rewriter.resumeAfterFast(f.get('lastOutSeq'), f.get('lastOutTs'), outAgo >= 0 ? now - outAgo : undefined);

@@ -269,10 +269,10 @@ export class SrtpContext {
    * yet, or a window larger than `maxWindow` packets.
    */
   fastRtp(direction: 'receive' | 'send', ssrc: number, maxWindow: number): { session: object; tagLength: number; window: ReplayWindow } | undefined {
-    if (this.closed) return undefined;
     const session = this.transform.nativeRtpSession;
+    if (this.closed || session === undefined) return undefined; // the TypeScript transforms: no lookup
     const window = (direction === 'receive' ? this.rtpIn : this.rtpOut).get(ssrc);
-    if (session === undefined || window === undefined || window.size > maxWindow) return undefined;
+    if (window === undefined || window.size > maxWindow) return undefined;
     return { session, tagLength: this.transform.srtpTagLength, window };
   }
 

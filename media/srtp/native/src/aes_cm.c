@@ -108,8 +108,10 @@ static bool ctr_xor_raw(aes_cm_session* s, const uint8_t iv[BLOCK], uint8_t* out
     for (size_t i = 0; ok && i < octets; i++) out[done + i] = in[done + i] ^ keystream[i];
     done += octets;
   }
+  /* Both derive from session key material (the counter blocks carry the salt, §4.1.1). */
   const size_t used = length < sizeof keystream ? (length + BLOCK - 1) / BLOCK * BLOCK : sizeof keystream;
   OPENSSL_cleanse(keystream, used);
+  OPENSSL_cleanse(counters, used);
   return ok;
 }
 

@@ -113,8 +113,11 @@ static int64_t estimate_index(int64_t highest, uint32_t seq) {
   return v * 0x10000 + seq;
 }
 
-/* parseRtpHeader (media/srtp/packet.ts): the header length with `trailer` octets after it, or -1. */
-static int64_t srtp_header_length(const uint8_t *p, size_t length, size_t trailer) {
+/*
+ * The header length (fixed part, CSRCs, extension: RFC 3550 §5.1, §5.3.1) with `trailer` octets
+ * after it, or -1: parseRtpHeader (media/srtp/packet.ts), as SRTP reads it before any crypto.
+ */
+static int64_t header_length(const uint8_t *p, size_t length, size_t trailer) {
   if (length < 12 + trailer) return -1;
   size_t header = 12 + 4 * (size_t)(p[0] & 0x0f);
   if (header + trailer > length) return -1;
@@ -126,20 +129,15 @@ static int64_t srtp_header_length(const uint8_t *p, size_t length, size_t traile
   return (int64_t)header;
 }
 
-/* rtp.ts rtpHeaderLength: the header of a (clear) RTP packet, padding checked, or -1. */
+/* rtp.ts rtpHeaderLength: the header of a clear RTP packet, version 2 and padding checked, or -1. */
 static int64_t rtp_header_length(const uint8_t *p, size_t length) {
   if (length < 12 || (p[0] >> 6) != 2) return -1;
-  size_t header = 12 + 4 * (size_t)(p[0] & 0x0f);
-  if (p[0] & 0x10) {
-    if (header + 4 > length) return -1;
-    header += 4 + 4 * (((size_t)p[header + 2] << 8) | p[header + 3]);
+  const int64_t header = header_length(p, length, 0);
+  if (header >= 0 && (p[0] & 0x20)) {
+    const uint8_t pad = p[length - 1]; /* RFC 3550 §5.1: counts itself */
+    if (pad == 0 || (size_t)header + pad > length) return -1;
   }
-  if (header > length) return -1;
-  if (p[0] & 0x20) {
-    uint8_t pad = p[length - 1];
-    if (pad == 0 || header + pad > length) return -1;
-  }
-  return (int64_t)header;
+  return header;
 }
 
 static size_t trailer_of(const cg_session_head *s, uint32_t tag) {
@@ -193,7 +191,7 @@ fp_verdict fp_receive(fp_sock *socks, uint32_t id, uint8_t *p, size_t length, si
                       uint32_t batch) {
   fp_rule *r = socks[id].rule;
   if (!charge(r, now)) return FP_DONE;
-  if (id != r->rtp_id || r->deferred_batch == batch) return FP_TO_JS_CHARGED;
+  if (id != r->rtp_id || r->deferred_batch == batch) return FP_TO_JS;
   /* The match: anything unusual is JavaScript's, which then takes the rule back. */
   const size_t in_trailer = trailer_of(r->in, r->in_tag), out_trailer = trailer_of(r->out, r->out_tag);
   if (length < 12 || length < in_trailer || length - in_trailer + out_trailer > room || !same_source(&r->source, from) || (p[0] >> 6) != 2 ||
@@ -204,7 +202,7 @@ fp_verdict fp_receive(fp_sock *socks, uint32_t id, uint8_t *p, size_t length, si
   size_t plain = length;
   if (r->in != NULL) {
     /* Step 5 (RFC 3711 §3.3): header, index, MKI, replay; authenticate and decrypt; only then accept. */
-    const int64_t header = srtp_header_length(p, length, in_trailer);
+    const int64_t header = header_length(p, length, in_trailer);
     if (header < 0) goto to_js;
     const int64_t index = estimate_index(r->win_in.top, seq);
     const size_t m = r->in->mki_length;
@@ -255,11 +253,10 @@ fp_verdict fp_receive(fp_sock *socks, uint32_t id, uint8_t *p, size_t length, si
       r->deltas[FP_DROP_SRTP_ERROR - FP_RX_PACKETS]++;
       return FP_DONE;
     }
-    /* protectRtp parses the header it sends (the rewrite changed no length). */
-    const int64_t out_header = srtp_header_length(p, plain, 0);
+    /* The header step 4 measured: the rewrite changed no length. */
     const uint32_t out_ssrc = be32(p + 8);
-    bool ok = out_header >= 0 && (r->out->kind == CG_GCM ? cg_gcm_protect_rtp_in_place(r->out, p, plain, (size_t)out_header, out_ssrc, (uint64_t)index)
-                                                         : cg_aes_cm_protect_rtp_in_place(r->out, p, plain, (size_t)out_header, out_ssrc, (uint64_t)index, r->out_tag));
+    bool ok = r->out->kind == CG_GCM ? cg_gcm_protect_rtp_in_place(r->out, p, plain, (size_t)header, out_ssrc, (uint64_t)index)
+                                     : cg_aes_cm_protect_rtp_in_place(r->out, p, plain, (size_t)header, out_ssrc, (uint64_t)index, r->out_tag);
     if (!ok) {
       r->deltas[FP_DROP_SRTP_ERROR - FP_RX_PACKETS]++;
       return FP_DONE;
@@ -277,7 +274,7 @@ fp_verdict fp_receive(fp_sock *socks, uint32_t id, uint8_t *p, size_t length, si
 
 to_js:
   r->deferred_batch = batch;
-  return FP_TO_JS_CHARGED;
+  return FP_TO_JS;
 }
 
 static void load_window(fp_window *w, double top, double size, const double *words) {

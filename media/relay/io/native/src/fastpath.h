@@ -114,11 +114,11 @@ typedef struct {
 } fp_sock;
 
 /* What fp_receive decided. */
-typedef enum { FP_TO_JS = 0, FP_TO_JS_CHARGED = 1, FP_DONE = 2 } fp_verdict;
+typedef enum { FP_TO_JS, FP_DONE } fp_verdict;
 
 /*
  * One datagram on socket `id` (which has a rule): FP_DONE when the fast path relayed or dropped it
- * (counted), FP_TO_JS_CHARGED when JavaScript must handle it and its token was taken here.
+ * (counted), FP_TO_JS when JavaScript must handle it (its token was taken here).
  * `buf` has `room` octets (a slot); it may be changed only when FP_DONE is returned.
  */
 fp_verdict fp_receive(fp_sock *socks, uint32_t id, uint8_t *buf, size_t length, size_t room, const struct sockaddr_storage *from, double now_ms,
