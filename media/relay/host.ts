@@ -6,6 +6,10 @@
  * Inactivity (issue "media plane" §4): a call whose negotiated streams have all been silent (no
  * packet accepted from either leg) for `inactivityMs` raises one 'timeout' event, again only after
  * media flowed in between. Streams negotiated inactive in both directions do not count.
+ *
+ * The timer visits every call once per `sweepIntervalMs`, a slice at a time (SWEEP_SLICES ticks per
+ * interval): looking at a call reads back its fast-path and kernel counters, and doing all of a
+ * thread's calls at once held its packets for milliseconds (docs/BENCHMARKS.md, session 11).
  */
 import { performance } from 'node:perf_hooks';
 import type { OpenReply, RelayCommand, RelayEvent, RelayReply, RelaySettings, StreamStatsWire } from './protocol';
@@ -15,6 +19,9 @@ import { DgramSockets } from './io/dgram';
 import { loadUdpIo } from './io/native';
 import type { SocketOpener } from './io/sockets';
 import { RelayStream, StreamOpenError, type StreamHost } from './stream';
+
+/** Ticks per sweep interval: each looks at 1/SWEEP_SLICES of the calls. */
+export const SWEEP_SLICES = 20;
 
 export interface RelayHostOptions extends RelaySettings {
   emit(event: RelayEvent): void;
@@ -33,6 +40,8 @@ export class RelayHost implements StreamHost {
   /** Calls that already raised 'timeout' and have not had media since. */
   private readonly timedOut = new Set<string>();
   private readonly timer: NodeJS.Timeout | undefined;
+  /** Where the sliced sweep goes on from: Map iterators skip deleted calls and reach added ones. */
+  private sweepCursor: IterableIterator<[string, Set<RelayStream>]> | undefined;
   private closed = false;
 
   constructor(private readonly options: RelayHostOptions) {
@@ -43,7 +52,7 @@ export class RelayHost implements StreamHost {
     // The fast path keeps time on the real monotonic clock: not with a test's own clock.
     this.sockets = addon ? new BatchedSockets(addon, options.fastPath === true && options.now === undefined) : new DgramSockets();
     if (options.sweepIntervalMs > 0) {
-      this.timer = setInterval(() => this.sweep(), options.sweepIntervalMs);
+      this.timer = setInterval(() => this.sweepSlice(), Math.max(1, Math.floor(options.sweepIntervalMs / SWEEP_SLICES)));
       this.timer.unref();
     }
   }
@@ -93,26 +102,48 @@ export class RelayHost implements StreamHost {
     }
   }
 
-  /** Looks for idle calls (the timer calls it; tests on a fake clock call it directly). */
+  /** Looks at every call for inactivity at once (tests on a fake clock call it directly). */
   sweep(): void {
     const now = this.now();
-    for (const [callId, streams] of this.calls) {
-      let counted = 0;
-      let newest = -Infinity;
-      for (const s of streams) {
-        if (!s.expectsMedia) continue;
-        s.harvest(now);
-        counted++;
-        if (s.lastActivity > newest) newest = s.lastActivity;
+    for (const [callId, streams] of this.calls) this.checkIdle(callId, streams, now);
+  }
+
+  /**
+   * One timer tick: the next 1/SWEEP_SLICES of the calls (at least one), going on from the last
+   * tick, so every call is looked at about once per sweep interval.
+   */
+  sweepSlice(): void {
+    const now = this.now();
+    let budget = Math.ceil(this.calls.size / SWEEP_SLICES);
+    while (budget > 0) {
+      this.sweepCursor ??= this.calls.entries();
+      const next = this.sweepCursor.next();
+      if (next.done === true) {
+        this.sweepCursor = undefined;
+        return; // the pass is complete; the next tick starts the next one
       }
-      if (counted === 0) continue;
-      const idle = now - newest;
-      if (idle < this.options.inactivityMs) {
-        this.timedOut.delete(callId);
-      } else if (!this.timedOut.has(callId)) {
-        this.timedOut.add(callId);
-        this.emit({ type: 'timeout', callId, idleMs: idle });
-      }
+      const [callId, streams] = next.value;
+      this.checkIdle(callId, streams, now);
+      budget--;
+    }
+  }
+
+  private checkIdle(callId: string, streams: Set<RelayStream>, now: number): void {
+    let counted = 0;
+    let newest = -Infinity;
+    for (const s of streams) {
+      if (!s.expectsMedia) continue;
+      s.harvest(now);
+      counted++;
+      if (s.lastActivity > newest) newest = s.lastActivity;
+    }
+    if (counted === 0) return;
+    const idle = now - newest;
+    if (idle < this.options.inactivityMs) {
+      this.timedOut.delete(callId);
+    } else if (!this.timedOut.has(callId)) {
+      this.timedOut.add(callId);
+      this.emit({ type: 'timeout', callId, idleMs: idle });
     }
   }
 
