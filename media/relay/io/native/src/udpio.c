@@ -209,7 +209,10 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       if (id >= io->cap || io->socks[id].fd < 0) break;
       uint32_t room = io->slots - filled;
       int got = recvmmsg(io->socks[id].fd, &io->msgs[filled], room, MSG_DONTWAIT, NULL);
-      if (got <= 0) break; /* EAGAIN: drained; other errors: nothing to read now */
+      if (got < 0 && errno == EINTR) continue;
+      /* EAGAIN: drained. Unconnected UDP sockets get no ICMP errors (no IP_RECVERR), so another
+         error is rare; the socket's next datagram is a new edge that brings its reader back. */
+      if (got <= 0) break;
       struct timespec now;
       clock_gettime(CLOCK_REALTIME, &now); /* the clock of SO_TIMESTAMPNS */
       const bool fast = io->socks[id].rule != NULL;
@@ -451,7 +454,10 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uint32_t id = io->free_ids[io->nfree - 1];
-  struct epoll_event ev = { .events = EPOLLIN, .data.u32 = id };
+  /* Edge-triggered: on_readable reads a socket until recvmmsg returns fewer than it asked for, so
+     nothing is left behind, and a drained socket is not polled again on the next epoll_wait (level
+     triggering re-polls every socket it reported once more, to find it empty). */
+  struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u32 = id };
   if (bind(fd, (struct sockaddr *)&ss, len) != 0 || epoll_ctl(io->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
     int err = errno;
     close(fd);
