@@ -46,6 +46,11 @@ export interface NativeSrtp {
   readonly GcmSession: new (encryptionKey: Uint8Array, salt: Uint8Array, mki: Uint8Array) => NativeGcmSession;
   /** The OpenSSL the addon runs on (node's own), e.g. "OpenSSL 3.0.19 27 Jan 2026". */
   readonly opensslVersion: string;
+  /**
+   * What an AesCmSession made now encrypts with: 'aes-ni' (x86-64 with AES-NI: its own key schedule
+   * and counter-mode loop) or 'openssl' (an AES-ECB context; also with CIPHERGATE_SRTP_AESNI=0).
+   */
+  aesCmCipher(): 'aes-ni' | 'openssl';
 }
 
 /**
@@ -60,7 +65,7 @@ let loaded: { native: NativeSrtp | null; fault: string | undefined } | undefined
 
 function isNativeSrtp(value: unknown): value is NativeSrtp {
   const v = value as Partial<Record<keyof NativeSrtp, unknown>> | null;
-  return typeof v === 'object' && v !== null && typeof v.AesCmSession === 'function' && typeof v.GcmSession === 'function' && typeof v.opensslVersion === 'string';
+  return typeof v === 'object' && v !== null && typeof v.AesCmSession === 'function' && typeof v.GcmSession === 'function' && typeof v.opensslVersion === 'string' && typeof v.aesCmCipher === 'function';
 }
 
 /** Loads the addon at `file`: the addon, or null and why not. Never throws. */

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SRTP_PROFILES, SrtpContext, deriveSessionKeys, type SrtpProfile, type SrtpSessionKeys } from '../../../media/srtp';
@@ -28,6 +29,15 @@ function addon(): NativeSrtp {
   const native = loadNative();
   if (!native) throw new Error(`the SRTP addon is not loaded: ${nativeFault() ?? 'unknown fault'}`);
   return native;
+}
+
+/** /proc/cpuinfo, or '' where there is none. */
+function readCpuinfo(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function keysFor(profile: SrtpProfile): SrtpSessionKeys {
@@ -52,9 +62,11 @@ function rtpSamples(): Array<{ packet: Buffer; headerLength: number; label: stri
     ['172 octets', rtp({ seq: 1, payload: randomBytes(160) }), 12],
     ['empty payload', rtp({ seq: 2, payload: Buffer.alloc(0) }), 12],
     ['1-octet payload', rtp({ seq: 3, payload: randomBytes(1) }), 12],
+    // Around the AES-NI loop's steps: 16-octet blocks, 4 of them at a time, and a partial last block.
+    ...[15, 16, 17, 63, 64, 65].map((n): [string, Buffer, number] => [`${n}-octet payload`, rtp({ seq: 7, payload: randomBytes(n) }), 12]),
     ['2 CSRCs + extension', rtp({ seq: 4, csrcs: [7, 8], extension: ext, payload: randomBytes(33) }), 12 + 8 + 8],
     ['1200-octet payload, padded', rtp({ seq: 5, payload: randomBytes(1200), padding: 4 }), 12],
-    // The addon makes AES-CM keystream 1,024 octets per OpenSSL call: the block counter runs on across calls.
+    // With OpenSSL the addon makes AES-CM keystream 1,024 octets per call: the block counter runs on across calls.
     ['5000-octet payload', rtp({ seq: 6, payload: randomBytes(5000) }), 12],
   ];
   return shapes.map(([label, packet, headerLength]) => ({ label, packet, headerLength }));
@@ -149,6 +161,45 @@ describe('SRTP native addon', () => {
         });
       }
     }
+
+    describe('AES-CM: the AES-NI loop and the OpenSSL context', () => {
+      const withCipher = <T>(aesni: boolean, f: () => T): T => {
+        const before = process.env.CIPHERGATE_SRTP_AESNI;
+        if (aesni) delete process.env.CIPHERGATE_SRTP_AESNI;
+        else process.env.CIPHERGATE_SRTP_AESNI = '0';
+        try {
+          return f();
+        } finally {
+          if (before === undefined) delete process.env.CIPHERGATE_SRTP_AESNI;
+          else process.env.CIPHERGATE_SRTP_AESNI = before;
+        }
+      };
+
+      it('sessions MUST use AES-NI where the CPU has it, and OpenSSL with CIPHERGATE_SRTP_AESNI=0', function () {
+        const flags = /^flags\s*:(.*)$/m.exec(readCpuinfo())?.[1]?.split(/\s+/) ?? [];
+        const expected = process.arch === 'x64' && flags.includes('aes') ? 'aes-ni' : 'openssl';
+        assert.equal(withCipher(true, () => addon().aesCmCipher()), expected);
+        assert.equal(withCipher(false, () => addon().aesCmCipher()), 'openssl');
+      });
+
+      for (const name of ['AES_CM_128_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_80'] as const) {
+        it(`${name}: sessions keyed either way MUST give the same octets as each other and the TypeScript transform`, () => {
+          const profile = SRTP_PROFILES[name];
+          const keys = keysFor(profile);
+          const viaOpenssl = withCipher(false, () => transforms(profile, keys));
+          const viaDefault = withCipher(true, () => transforms(profile, keys));
+          for (const { packet, headerLength, label } of rtpSamples()) {
+            for (const index of RTP_INDICES) {
+              const ssrc = packet.readUInt32BE(8);
+              const a = viaOpenssl.native.protectRtp(packet, headerLength, ssrc, index);
+              assert.deepEqual(a, viaDefault.native.protectRtp(packet, headerLength, ssrc, index), `${label}, index ${index}`);
+              assert.deepEqual(a, viaOpenssl.ts.protectRtp(packet, headerLength, ssrc, index), `${label}, index ${index}`);
+              assert.deepEqual(viaDefault.native.unprotectRtp(a, headerLength, ssrc, index), packet, `${label}, index ${index}`);
+            }
+          }
+        });
+      }
+    });
 
     it('*_32 suites: the explicit tagLength argument (4 and 10) MUST match the TypeScript transform', () => {
       const profile = SRTP_PROFILES.AES_CM_128_HMAC_SHA1_32;

@@ -5,9 +5,13 @@
  *   SRTP  (§3.1): header || E(payload) || [MKI] || tag,    tag = HMAC(header || E(payload) || ROC)
  *   SRTCP (§3.4): header || E(rest) || E|index || [MKI] || tag,  tag = HMAC(header .. E|index)
  *
- * The cipher context (AES-ECB) is keyed once: a packet's keystream is its counter blocks encrypted
- * in one call (§4.1.1: the block counter is the IV's low 16 bits), with no per-packet cipher
- * (re)initialisation, which costs OpenSSL as much as the AES of a voice packet. HMAC keeps the SHA-1
+ * The cipher is keyed once: a packet's keystream is its counter blocks encrypted (§4.1.1: the block
+ * counter is the IV's low 16 bits), with no per-packet cipher (re)initialisation, which costs OpenSSL
+ * as much as the AES of a voice packet. On x86-64 CPUs with AES-NI the counter blocks are encrypted
+ * here, four at a time, under a key schedule expanded here (FIPS 197 §5.2, with AESKEYGENASSIST):
+ * OpenSSL's ECB entry point spent more per voice packet on its buffering than on the AES itself
+ * (docs/BENCHMARKS.md, session 11). Elsewhere, or with CIPHERGATE_SRTP_AESNI=0 in the environment
+ * when a session is made, an OpenSSL AES-ECB context does it. HMAC keeps the SHA-1
  * states after the key's inner and outer pad blocks (RFC 2104 §2), so a packet costs only its own
  * compression-function calls plus one for the outer hash, and no allocation.
  */
@@ -16,7 +20,13 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CG_AESNI 1
+#include <immintrin.h>
+#endif
 
 #define SALT_LENGTH 14
 #define BLOCK 16
@@ -24,9 +34,14 @@
 /* Keystream made per EVP call: a voice packet's in one, larger ones in steps of this. */
 #define KEYSTREAM_BLOCKS 64
 
+/* Round keys of AES-128 (11) or AES-256 (15), FIPS 197 §5.2. */
+#define MAX_ROUND_KEYS 15
+
 typedef struct {
   cg_session_head head; /* first: cg_session() reads it */
-  EVP_CIPHER_CTX* ecb; /* AES-ECB under the session key: the keystream of the counter blocks */
+  EVP_CIPHER_CTX* ecb; /* AES-ECB under the session key, when not AES-NI (rounds == 0) */
+  uint8_t round_keys[MAX_ROUND_KEYS * BLOCK]; /* the AES-NI key schedule */
+  int rounds; /* 10 or 14 with AES-NI; 0: the ECB context */
   SHA_CTX inner; /* SHA-1 state after (K XOR ipad) */
   SHA_CTX outer; /* SHA-1 state after (K XOR opad) */
   uint8_t salt[SALT_LENGTH];
@@ -37,6 +52,8 @@ static void wipe_keys(cg_session_head* head) {
   aes_cm_session* s = (aes_cm_session*)head;
   EVP_CIPHER_CTX_free(s->ecb); /* cleanses the key schedule */
   s->ecb = NULL;
+  OPENSSL_cleanse(s->round_keys, sizeof s->round_keys);
+  s->rounds = 0;
   OPENSSL_cleanse(&s->inner, sizeof s->inner);
   OPENSSL_cleanse(&s->outer, sizeof s->outer);
   OPENSSL_cleanse(s->salt, sizeof s->salt);
@@ -90,8 +107,112 @@ static void counter_block(const aes_cm_session* s, uint32_t ssrc, uint64_t index
   for (int i = 0; i < 6; i++) iv[8 + i] ^= (uint8_t)(index >> (40 - 8 * i));
 }
 
+#ifdef CG_AESNI
+/* One step of the AES-128 key expansion (FIPS 197 §5.2): w[i] = w[i-4] ^ SubWord(RotWord(w[i-1])) ^ Rcon, and on. */
+__attribute__((target("aes,sse2"))) static __m128i expand_128(__m128i key, __m128i assist) {
+  assist = _mm_shuffle_epi32(assist, 0xff);
+  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+  key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+  return _mm_xor_si128(key, assist);
+}
+
+/* The AES-256 step for the odd round keys: SubWord without RotWord or Rcon (§5.2, i mod Nk = 4). */
+__attribute__((target("aes,sse2"))) static __m128i expand_256_odd(__m128i even, __m128i odd) {
+  const __m128i assist = _mm_shuffle_epi32(_mm_aeskeygenassist_si128(even, 0), 0xaa);
+  odd = _mm_xor_si128(odd, _mm_slli_si128(odd, 4));
+  odd = _mm_xor_si128(odd, _mm_slli_si128(odd, 4));
+  odd = _mm_xor_si128(odd, _mm_slli_si128(odd, 4));
+  return _mm_xor_si128(odd, assist);
+}
+
+#define STEP_128(i, rcon) rk[i] = expand_128(rk[(i) - 1], _mm_aeskeygenassist_si128(rk[(i) - 1], rcon))
+#define STEP_256(i, rcon)                                                              \
+  do {                                                                                  \
+    rk[i] = expand_128(rk[(i) - 2], _mm_aeskeygenassist_si128(rk[(i) - 1], rcon));     \
+    if ((i) + 1 < 15) rk[(i) + 1] = expand_256_odd(rk[i], rk[(i) - 1]);                \
+  } while (0)
+
+/* The round keys of a 16- or 32-octet key into s->round_keys. */
+__attribute__((target("aes,sse2"))) static void aesni_expand(aes_cm_session* s, const uint8_t* key, size_t length) {
+  __m128i rk[MAX_ROUND_KEYS];
+  rk[0] = _mm_loadu_si128((const __m128i*)key);
+  if (length == 16) {
+    STEP_128(1, 0x01); STEP_128(2, 0x02); STEP_128(3, 0x04); STEP_128(4, 0x08); STEP_128(5, 0x10);
+    STEP_128(6, 0x20); STEP_128(7, 0x40); STEP_128(8, 0x80); STEP_128(9, 0x1b); STEP_128(10, 0x36);
+    s->rounds = 10;
+  } else {
+    rk[1] = _mm_loadu_si128((const __m128i*)(key + 16));
+    STEP_256(2, 0x01); STEP_256(4, 0x02); STEP_256(6, 0x04); STEP_256(8, 0x08);
+    STEP_256(10, 0x10); STEP_256(12, 0x20); STEP_256(14, 0x40);
+    s->rounds = 14;
+  }
+  for (int i = 0; i <= s->rounds; i++) _mm_storeu_si128((__m128i*)(s->round_keys + i * BLOCK), rk[i]);
+  OPENSSL_cleanse(rk, sizeof rk);
+}
+
+/* out = in XOR AES(counter blocks from `iv`), four blocks at a time (their AES rounds interleave). */
+__attribute__((target("aes,sse2"))) static void aesni_ctr_xor(const aes_cm_session* s, const uint8_t iv[BLOCK], uint8_t* out, const uint8_t* in, size_t length) {
+  const int rounds = s->rounds;
+  const __m128i k0 = _mm_loadu_si128((const __m128i*)s->round_keys);
+  const __m128i kn = _mm_loadu_si128((const __m128i*)(s->round_keys + rounds * BLOCK));
+  const __m128i base = _mm_loadu_si128((const __m128i*)iv); /* its last two octets are 0 */
+  /* Block j's counter: j big-endian in octets 14-15, the high lane of the 16-bit words. */
+#define COUNTER(j) _mm_insert_epi16(base, (int)(uint16_t)(((j) >> 8) | (((j) & 0xff) << 8)), 7)
+  uint32_t j = 0;
+  size_t done = 0;
+  for (; length - done >= 4 * BLOCK; done += 4 * BLOCK, j += 4) {
+    __m128i b0 = _mm_xor_si128(COUNTER(j), k0), b1 = _mm_xor_si128(COUNTER(j + 1), k0);
+    __m128i b2 = _mm_xor_si128(COUNTER(j + 2), k0), b3 = _mm_xor_si128(COUNTER(j + 3), k0);
+    for (int r = 1; r < rounds; r++) {
+      const __m128i k = _mm_loadu_si128((const __m128i*)(s->round_keys + r * BLOCK));
+      b0 = _mm_aesenc_si128(b0, k);
+      b1 = _mm_aesenc_si128(b1, k);
+      b2 = _mm_aesenc_si128(b2, k);
+      b3 = _mm_aesenc_si128(b3, k);
+    }
+    b0 = _mm_aesenclast_si128(b0, kn);
+    b1 = _mm_aesenclast_si128(b1, kn);
+    b2 = _mm_aesenclast_si128(b2, kn);
+    b3 = _mm_aesenclast_si128(b3, kn);
+    _mm_storeu_si128((__m128i*)(out + done), _mm_xor_si128(b0, _mm_loadu_si128((const __m128i*)(in + done))));
+    _mm_storeu_si128((__m128i*)(out + done + BLOCK), _mm_xor_si128(b1, _mm_loadu_si128((const __m128i*)(in + done + BLOCK))));
+    _mm_storeu_si128((__m128i*)(out + done + 2 * BLOCK), _mm_xor_si128(b2, _mm_loadu_si128((const __m128i*)(in + done + 2 * BLOCK))));
+    _mm_storeu_si128((__m128i*)(out + done + 3 * BLOCK), _mm_xor_si128(b3, _mm_loadu_si128((const __m128i*)(in + done + 3 * BLOCK))));
+  }
+  for (; done < length; done += BLOCK, j++) {
+    __m128i b = _mm_xor_si128(COUNTER(j), k0);
+    for (int r = 1; r < rounds; r++) b = _mm_aesenc_si128(b, _mm_loadu_si128((const __m128i*)(s->round_keys + r * BLOCK)));
+    b = _mm_aesenclast_si128(b, kn);
+    if (length - done >= BLOCK) {
+      _mm_storeu_si128((__m128i*)(out + done), _mm_xor_si128(b, _mm_loadu_si128((const __m128i*)(in + done))));
+    } else {
+      uint8_t keystream[BLOCK];
+      _mm_storeu_si128((__m128i*)keystream, b);
+      for (size_t i = 0; i < length - done; i++) out[done + i] = in[done + i] ^ keystream[i];
+      OPENSSL_cleanse(keystream, sizeof keystream); /* session key material (§4.1.1) */
+    }
+  }
+#undef COUNTER
+}
+
+/* Whether sessions made now use AES-NI: the CPU has it and CIPHERGATE_SRTP_AESNI is not "0". */
+static bool use_aesni(void) {
+  const char* env = getenv("CIPHERGATE_SRTP_AESNI");
+  if (env != NULL && strcmp(env, "0") == 0) return false;
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse2");
+}
+#endif
+
 /* out[0, length) = in[0, length) XOR the keystream from counter block `iv` (out == in allowed); false when OpenSSL fails. */
 static bool ctr_xor_raw(aes_cm_session* s, const uint8_t iv[BLOCK], uint8_t* out, const uint8_t* in, size_t length) {
+#ifdef CG_AESNI
+  if (s->rounds != 0) {
+    aesni_ctr_xor(s, iv, out, in, length);
+    return true;
+  }
+#endif
   uint8_t counters[KEYSTREAM_BLOCKS * BLOCK], keystream[KEYSTREAM_BLOCKS * BLOCK];
   uint32_t block = 0; /* at most 2^16 per packet (§4.1.1; CG_MAX_PACKET): only the IV's low 16 bits count */
   bool ok = true;
@@ -140,11 +261,16 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   if (salt.length != SALT_LENGTH) return cg_throw_range(env, "salt must be 14 octets"), NULL;
   aes_cm_session* s = (aes_cm_session*)cg_session_new(env, sizeof *s, CG_AES_CM, wipe_keys, argv[3]);
   if (s == NULL) return NULL;
-  s->ecb = EVP_CIPHER_CTX_new();
-  const EVP_CIPHER* cipher = key.length == 16 ? EVP_aes_128_ecb() : EVP_aes_256_ecb();
-  if (s->ecb == NULL || EVP_EncryptInit_ex(s->ecb, cipher, NULL, key.data, NULL) != 1 || EVP_CIPHER_CTX_set_padding(s->ecb, 0) != 1) {
-    cg_session_free(&s->head);
-    return cg_throw_error(env, "AES-CM key setup failed in OpenSSL"), NULL;
+#ifdef CG_AESNI
+  if (use_aesni()) aesni_expand(s, key.data, key.length);
+#endif
+  if (s->rounds == 0) {
+    s->ecb = EVP_CIPHER_CTX_new();
+    const EVP_CIPHER* cipher = key.length == 16 ? EVP_aes_128_ecb() : EVP_aes_256_ecb();
+    if (s->ecb == NULL || EVP_EncryptInit_ex(s->ecb, cipher, NULL, key.data, NULL) != 1 || EVP_CIPHER_CTX_set_padding(s->ecb, 0) != 1) {
+      cg_session_free(&s->head);
+      return cg_throw_error(env, "AES-CM key setup failed in OpenSSL"), NULL;
+    }
   }
   hmac_pads(s, auth.data, auth.length);
   memcpy(s->salt, salt.data, SALT_LENGTH);
@@ -260,6 +386,14 @@ bool cg_aes_cm_unprotect_rtp_in_place(cg_session_head* head, uint8_t* buf, size_
   if (!*authentic) return true;
   counter_block(s, ssrc, index, iv);
   return ctr_xor_raw(s, iv, buf + header, buf + header, end - header);
+}
+
+/* What a session made now keys: "aes-ni" or "openssl" (the addon's aesCmCipher(), for tests and diagnostics). */
+const char* cg_aes_cm_cipher(void) {
+#ifdef CG_AESNI
+  if (use_aesni()) return "aes-ni";
+#endif
+  return "openssl";
 }
 
 const cg_session_class cg_aes_cm_class = {"AesCmSession", CG_AES_CM, construct, protect_rtp, unprotect_rtp, protect_rtcp, unprotect_rtcp};

@@ -54,6 +54,8 @@ typedef struct {
 } cg_session_class;
 
 extern const cg_session_class cg_aes_cm_class;
+/* What an AesCmSession made now encrypts with: "aes-ni" (its own key schedule) or "openssl". */
+const char* cg_aes_cm_cipher(void);
 extern const cg_session_class cg_gcm_class;
 
 /* Throw helpers: all return false so a check can `return cg_throw_...`. No message names a secret. */
