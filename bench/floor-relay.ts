@@ -28,24 +28,20 @@ export class FloorRelay implements Backend {
   /** Per call: [port A sends to, port B sends to]. */
   private readonly pairs = new Map<string, [number, number]>();
 
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly sliceUs: number,
-  ) {
+  private constructor(private readonly child: ChildProcess) {
     this.lines = createInterface({ input: child.stdout! });
     this.lines.on('line', (l) => this.waiting.shift()?.(l));
   }
 
   /**
    * Builds (when needed) and starts the relay with `threads` threads; `nice`: run under nice(1) at
-   * that value (its threads inherit it; nice execs, so the pid is the relay's); `sliceUs`: the
-   * scheduling slice media-bridge gives its threads once the calls are set up (0: the kernel's).
+   * that value (its threads inherit it; nice execs, so the pid is the relay's).
    */
-  static start(threads: number, nice?: number, sliceUs = 0): FloorRelay {
+  static start(threads: number, nice?: number): FloorRelay {
     const binary = compileC(SOURCE, BINARY);
     const argv = nice === undefined ? [binary, String(threads)] : ['nice', '-n', String(nice), binary, String(threads)];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
-    return new FloorRelay(child, sliceUs);
+    return new FloorRelay(child);
   }
 
   get pid(): number {

@@ -28,9 +28,6 @@
  * `--nice=N` gives every backend's relay threads that nice value (media.nice for ours): the load
  * generator runs at nice -10 (bench/loadgen/loadgen.c), so by default the relays yield to it.
  * `--fast=off` runs our engine with media.fastPath off (every packet through the JavaScript path).
- * `--slice=US` gives every backend's relay threads that scheduling slice (media.sliceUs for ours; for
- * rtpengine and the floor, each of their threads once the calls are set up: bench/slice.ts); default
- * 100, media.sliceUs's default as deployed; 0 leaves every backend at the kernel's default.
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -45,7 +42,6 @@ import { RtpengineNg, rtpengineInstalled } from './rtpengine-ng';
 import { pinGenerator } from './pin';
 import { describeThreads, ThreadSampler, type ThreadReport } from './threads';
 import { histogramDelta, histogramQuantile } from './queue-delay';
-import { sliceThreads } from './slice';
 
 type BenchResult = Record<string, number | string | boolean>;
 
@@ -62,15 +58,12 @@ export interface Backend {
   close(): Promise<void>;
   /** The engine's own queue-delay histogram (cumulative), when it keeps one (ours, batched sockets). */
   queueDelay?(): Promise<QueueDelayHistogram | undefined>;
-  /** A scheduling slice (µs) to give all its threads once its calls are set up: the backends that do not set their own. */
-  readonly sliceUs?: number;
 }
 
 /**
  * `workers`: media.workers (0 = the default, one per core minus one); `kernelForwarding`:
  * media.kernelForwarding; `batchedIo`: media.batchedIo (the default, 'auto', as deployed); `nice`:
- * media.nice (undefined = unchanged, as deployed by default); `fastPath`: media.fastPath (default 'auto');
- * `sliceUs`: media.sliceUs (0: the kernel's default).
+ * media.nice (undefined = unchanged, as deployed by default); `fastPath`: media.fastPath (default 'auto').
  */
 export async function ciphergateBackend(
   workers = 0,
@@ -78,13 +71,11 @@ export async function ciphergateBackend(
   batchedIo: 'auto' | 'off' = 'auto',
   nice?: number,
   fastPath: 'auto' | 'off' = 'auto',
-  sliceUs = 0,
 ): Promise<Backend & { engine: EmbeddedMediaEngine }> {
   const engine = new EmbeddedMediaEngine({
     media: {
       portMin: 30000, portMax: 49999, address: '127.0.0.1', advertisedAddress: null, inactivitySec: 3600,
       workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000, kernelForwarding, batchedIo, nice, fastPath,
-      sliceUs,
     },
   });
   return {
@@ -113,10 +104,9 @@ function asPlainRtp(sdp: string): string {
 /**
  * rtpengine in user space. `opaqueAsPlain`: pass-through offers are given to it as plain RTP, so it
  * relays the packets untouched (with their DTLS attributes it would terminate DTLS itself).
- * `nice`: its poller threads' nice value (--scheduling=other --priority), as media.nice sets ours;
- * `sliceUs`: their scheduling slice, as media.sliceUs sets ours (0: the kernel's default).
+ * `nice`: its poller threads' nice value (--scheduling=other --priority), as media.nice sets ours.
  */
-export async function rtpengineBackend(opaqueAsPlain = false, nice?: number, sliceUs = 0): Promise<Backend> {
+export async function rtpengineBackend(opaqueAsPlain = false, nice?: number): Promise<Backend> {
   const s = dgram.createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
   const port = s.address().port;
@@ -125,7 +115,6 @@ export async function rtpengineBackend(opaqueAsPlain = false, nice?: number, sli
   return {
     name: 'rtpengine',
     pid: ng.pid,
-    sliceUs,
     cpuMicros: () => ng.cpuMicros(),
     offer: (callId, sdp, transport) => {
       if (transport !== 'pass-through') return ng.offer(callId, 'a', sdp, transport);
@@ -267,7 +256,6 @@ async function measureLevel(
   const backend = await makeBackend();
   try {
     const calls = await setupCalls(backend, gen, n, mode, `${backend.name}-${tag}`);
-    if (backend.sliceUs !== undefined && backend.sliceUs > 0) sliceThreads(backend.pid, backend.sliceUs);
     const cpu0 = backend.cpuMicros();
     const t0 = Date.now();
     const sampler = sample ? new ThreadSampler(backend.pid, backend.skipTid) : undefined;
@@ -361,13 +349,6 @@ export const callsArg = (args: readonly string[]): number | undefined => intArg(
  */
 export const niceArg = (args: readonly string[]): number | undefined => intArg(args, 'nice', -20, 19);
 
-/** `--slice=US`: the relay threads' scheduling slice for every backend; 100 (media.sliceUs's default) when not given. */
-export const sliceArg = (args: readonly string[]): number => {
-  const us = intArg(args, 'slice', 0, 100_000) ?? 100;
-  if (us > 0 && us < 100) throw new RangeError('--slice must be 0 or 100..100000');
-  return us;
-};
-
 /** `--workers=N` (media.workers); 0 when not given. */
 export const workersArg = (args: readonly string[]): number => intArg(args, 'workers', 0, 64) ?? 0;
 
@@ -411,35 +392,33 @@ export async function run(args: string[] = []): Promise<BenchResult> {
   const io = batchedIoArg(args);
   const fast = fastPathArg(args);
   const nice = niceArg(args);
-  const slice = sliceArg(args);
   const { workers, describe } = layout(args, gen);
   const result: BenchResult = {
     ptime_ms: 20, srtp_profile: 'AES_CM_128_HMAC_SHA1_80', load_generator: `separate process (${gen.kind})`, cpus: os.cpus().length,
     layout: describe, srtp_backend: srtpBackend(), relay_thread_nice: nice ?? 'unchanged',
-    relay_thread_slice_us: slice === 0 ? "kernel's default" : slice,
   };
   try {
-    const probe = await ciphergateBackend(workers, 'off', io, nice, fast, slice);
+    const probe = await ciphergateBackend(workers, 'off', io, nice, fast);
     result.ciphergate_workers = probe.engine.threads;
     result.ciphergate_socket_io = io === 'off' ? 'dgram' : udpIoFault() === undefined ? 'batched' : `dgram (${udpIoFault()})`;
     result.ciphergate_fast_path = result.ciphergate_socket_io === 'batched' && fast === 'auto' ? 'on' : 'off';
     await probe.close();
     console.error(`media-bridge: Ciphergate EmbeddedMediaEngine, ${result.ciphergate_workers} worker thread(s)`);
     if (calls !== undefined) {
-      Object.assign(result, await singleLevel(() => ciphergateBackend(workers, 'off', io, nice, fast, slice), gen, calls));
-      if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(result, await singleLevel(() => rtpengineBackend(false, nice, slice), gen, calls));
+      Object.assign(result, await singleLevel(() => ciphergateBackend(workers, 'off', io, nice, fast), gen, calls));
+      if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(result, await singleLevel(() => rtpengineBackend(false, nice), gen, calls));
       // The machine's floor on the same packet rate: a C relay that only forwards (bench/floor-relay.ts).
-      if (args.includes('--floor')) Object.assign(result, await singleLevel(() => Promise.resolve(FloorRelay.start(workers, nice, slice)), gen, calls, 'opaque'));
+      if (args.includes('--floor')) Object.assign(result, await singleLevel(() => Promise.resolve(FloorRelay.start(workers, nice)), gen, calls, 'opaque'));
       return result;
     }
-    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io, nice, fast, slice), gen, 'srtp', LEVELS)));
+    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io, nice, fast), gen, 'srtp', LEVELS)));
     if (args.includes('--no-rtpengine')) {
       result.rtpengine = 'skipped (--no-rtpengine)';
     } else if (!rtpengineInstalled()) {
       result.rtpengine = 'not installed (apt-get install -y rtpengine-daemon)';
     } else {
       console.error('media-bridge: rtpengine userspace (--table=-1)');
-      Object.assign(result, figures('rtpengine', await searchCapacity(() => rtpengineBackend(false, nice, slice), gen, 'srtp', LEVELS)));
+      Object.assign(result, figures('rtpengine', await searchCapacity(() => rtpengineBackend(false, nice), gen, 'srtp', LEVELS)));
       const r = Number(result.rtpengine_zero_loss_calls);
       result.capacity_ratio_ciphergate_to_rtpengine = r > 0 ? Math.round((Number(result.ciphergate_zero_loss_calls) / r) * 100) / 100 : -1;
       const cr = Number(result.rtpengine_cpu_us_per_call_second);

@@ -148,10 +148,6 @@ function crossCheck(doc: ConfigDocument): ConfigIssue[] {
   if (media.portMin > media.portMax) {
     issues.push({ where: 'media.portMin', problem: `must not exceed media.portMax (${media.portMin} > ${media.portMax})` });
   }
-  if (media.sliceUs > 0 && media.sliceUs < 100) {
-    // sched_setattr(2): a fair task's slice is 100 µs .. 100 ms.
-    issues.push({ where: 'media.sliceUs', problem: `must be 0 (the kernel's default) or 100..100000 µs (got ${media.sliceUs})` });
-  }
   if (sip.timers.t2 < sip.timers.t1) {
     // RFC 3261 §17.1.2.2: T2 caps a back-off that starts at T1.
     issues.push({ where: 'sip.timers.t2', problem: `must be >= sip.timers.t1 (${sip.timers.t2} < ${sip.timers.t1})` });

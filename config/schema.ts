@@ -147,8 +147,6 @@ export interface MediaDocument {
   fastPath: 'auto' | 'off';
   /** Nice value of the relay worker threads (-20 most favoured .. 19); null = the process's own. */
   nice?: number | null;
-  /** Scheduling slice of the relay worker threads, µs (Linux 6.12+ EEVDF); 0 = the kernel's default. */
-  sliceUs: number;
 }
 
 export interface LogDocument {
@@ -395,7 +393,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
       type: 'object',
       additionalProperties: false,
       required: ['portMin', 'portMax', 'address', 'inactivitySec', 'workers', 'inThread', 'allowDirectMedia',
-        'maxPacketsPerSec', 'warmStreams', 'kernelForwarding', 'batchedIo', 'fastPath', 'sliceUs'],
+        'maxPacketsPerSec', 'warmStreams', 'kernelForwarding', 'batchedIo', 'fastPath'],
       properties: {
         // Below 1024 needs privileges and collides with well-known services.
         portMin: { type: 'integer', minimum: 1024, maximum: 65535 },
@@ -415,9 +413,6 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
         fastPath: { type: 'string', enum: ['auto', 'off'] },
         // setpriority(2)'s range; below the process's own needs CAP_SYS_NICE (media/relay/thread-priority.ts).
         nice: { type: 'integer', minimum: -20, maximum: 19, nullable: true },
-        // sched_setattr(2)'s range for a fair task's slice is 100 µs .. 100 ms, 0 leaves the kernel's
-        // (1..99 is refused by crossCheck in load.ts, naming the range).
-        sliceUs: { type: 'integer', minimum: 0, maximum: 100_000 },
       },
     },
     log: {

@@ -67,8 +67,6 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
         batchedIo: this.batchedIo(),
         fastPath: this.settings.fastPath !== 'off',
         nice: this.relayNice(cpus),
-        // Worker threads only: in-thread mode leaves the signalling thread's scheduling as it is.
-        sliceUs: this.settings.threads > 0 && this.settings.sliceUs > 0 ? this.settings.sliceUs : undefined,
       },
       now: options.now,
       onEvent: (e) => this.onRelayEvent(e),

@@ -28,8 +28,6 @@ export interface MediaSettings {
   readonly fastPath?: 'auto' | 'off';
   /** Nice value of the relay worker threads; null/absent = the process's own. */
   readonly nice?: number | null;
-  /** media.sliceUs; absent = 0 (the kernel's default). */
-  readonly sliceUs?: number;
 }
 
 export interface ResolvedMediaSettings {
@@ -49,8 +47,6 @@ export interface ResolvedMediaSettings {
   readonly fastPath: 'auto' | 'off';
   /** Nice value of the relay worker threads; undefined = unchanged. */
   readonly nice: number | undefined;
-  /** Scheduling slice of the relay worker threads, µs; 0 = the kernel's default (left alone). */
-  readonly sliceUs: number;
 }
 
 export class MediaSettingsError extends Error {
@@ -68,10 +64,6 @@ export function resolveMediaSettings(s: MediaSettings, cpus: number = os.cpus().
   if (isIP(advertised) !== family) throw new MediaSettingsError('media.advertisedAddress must be of the same IP family as media.address');
   if (isUnspecifiedAddress(advertised)) throw new MediaSettingsError('media.advertisedAddress must be a unicast address');
   if (s.portMin > s.portMax || s.portMax - s.portMin < 3) throw new MediaSettingsError('media.portMin..portMax must hold at least two port pairs');
-  const sliceUs = s.sliceUs ?? 0;
-  if (!Number.isInteger(sliceUs) || (sliceUs !== 0 && (sliceUs < 100 || sliceUs > 100_000))) {
-    throw new MediaSettingsError("media.sliceUs must be 0 (the kernel's default) or 100..100000 µs");
-  }
   return {
     portMin: s.portMin,
     portMax: s.portMax,
@@ -87,7 +79,6 @@ export function resolveMediaSettings(s: MediaSettings, cpus: number = os.cpus().
     batchedIo: s.batchedIo ?? 'auto',
     fastPath: s.fastPath ?? 'auto',
     nice: s.nice ?? undefined,
-    sliceUs,
   };
 }
 

@@ -200,6 +200,4 @@ export interface RelaySettings {
   readonly fastPath?: boolean;
   /** Nice value each worker thread gives itself at start (media.nice); absent = unchanged. */
   readonly nice?: number;
-  /** Scheduling slice each worker thread asks for at start, µs (media.sliceUs); absent = unchanged. */
-  readonly sliceUs?: number;
 }

@@ -8,15 +8,9 @@
  *
  * Lowering the nice value below the process's own needs root or CAP_SYS_NICE; a refusal leaves
  * the thread as it was and is reported, never thrown: media still flows.
- *
- * The slice (media.sliceUs): Linux 6.12's EEVDF scheduler gives a task that asks for a shorter
- * slice an earlier deadline, so a relay thread woken by a packet preempts a task that has been
- * running rather than queueing behind its slice; the CPU share stays the nice value's. It needs no
- * privilege and goes through the socket addon (sched_setattr(2) has no Node binding).
  */
 import { readlinkSync } from 'node:fs';
-import os, { constants } from 'node:os';
-import { loadUdpIo, udpIoFault } from './io/native';
+import os from 'node:os';
 
 export type NiceResult =
   | { readonly ok: true; readonly thread: number; readonly nice: number }
@@ -47,28 +41,4 @@ export function setThreadNice(nice: number): NiceResult {
     return { ok: false, reason: code ?? 'setpriority failed' };
   }
   return { ok: true, thread, nice: os.getPriority(thread) };
-}
-
-export type SliceResult =
-  | { readonly ok: true; readonly thread: number; readonly sliceUs: number }
-  | { readonly ok: false; readonly reason: string };
-
-/** Asks the kernel for a scheduling slice of `us` µs (100..100000) for the calling thread. */
-export function setThreadSlice(us: number): SliceResult {
-  if (!Number.isInteger(us) || us < 100 || us > 100_000) return { ok: false, reason: 'the slice must be an integer from 100 to 100000 µs' };
-  const thread = currentThreadId();
-  if (thread === undefined) return { ok: false, reason: 'per-thread scheduling needs Linux (/proc/thread-self)' };
-  const addon = loadUdpIo();
-  if (addon === null) return { ok: false, reason: `the socket I/O addon is not loaded: ${udpIoFault() ?? 'unknown'}` };
-  const err = addon.setSchedSlice(thread, us);
-  if (err !== 0) return { ok: false, reason: errnoName(err) };
-  const now = addon.getSchedSlice(thread);
-  // Before 6.12 the kernel takes sched_runtime for a fair task and keeps nothing of it.
-  if (now <= 0) return { ok: false, reason: 'this kernel keeps no per-task slice (EEVDF custom slices need Linux 6.12+)' };
-  return { ok: true, thread, sliceUs: now };
-}
-
-function errnoName(err: number): string {
-  const name = Object.entries(constants.errno).find(([, n]) => n === err)?.[0];
-  return name ?? `errno ${err}`;
 }

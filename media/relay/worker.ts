@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RelayHost } from './host';
 import type { RelayCommand, RelayEvent, RelaySettings } from './protocol';
-import { setThreadNice, setThreadSlice } from './thread-priority';
+import { setThreadNice } from './thread-priority';
 
 export type WorkerRequest = { readonly id: number; readonly cmd: RelayCommand } | { readonly id: number; readonly shutdown: true };
 
@@ -16,7 +16,6 @@ if (!port) throw new Error('media/relay/worker.js must run in a worker thread');
 const settings = (workerData as { settings: RelaySettings }).settings;
 const host = new RelayHost({ ...settings, emit: (event) => port.postMessage({ event }) });
 if (settings.nice !== undefined) port.postMessage({ event: applyNice(settings.nice) });
-if (settings.sliceUs !== undefined) port.postMessage({ event: applySlice(settings.sliceUs) });
 
 /** media.nice for this thread, and the one log line that says how it went. */
 function applyNice(nice: number): RelayEvent {
@@ -24,14 +23,6 @@ function applyNice(nice: number): RelayEvent {
   return r.ok
     ? { type: 'log', level: 'info', message: 'media: relay thread priority set', fields: { nice: r.nice, thread: r.thread } }
     : { type: 'log', level: 'warn', message: 'media: relay thread priority not set; the thread keeps the process\'s', fields: { nice, reason: r.reason } };
-}
-
-/** media.sliceUs for this thread, and the one log line that says how it went. */
-function applySlice(us: number): RelayEvent {
-  const r = setThreadSlice(us);
-  return r.ok
-    ? { type: 'log', level: 'info', message: 'media: relay thread scheduling slice set', fields: { sliceUs: r.sliceUs, thread: r.thread } }
-    : { type: 'log', level: 'warn', message: "media: relay thread scheduling slice not set; the thread keeps the kernel's", fields: { sliceUs: us, reason: r.reason } };
 }
 
 port.on('message', (msg: WorkerRequest) => {

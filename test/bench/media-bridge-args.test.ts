@@ -1,6 +1,6 @@
 /** media-bridge's flags: one parser for the numeric ones, each flag's range, an error naming the flag; --fast=off. */
 import assert from 'node:assert/strict';
-import { callsArg, fastPathArg, niceArg, sliceArg, workersArg } from '../../bench/media-bridge';
+import { callsArg, fastPathArg, niceArg, workersArg } from '../../bench/media-bridge';
 
 describe('bench/media-bridge flags', () => {
   it('MUST read --calls, --nice and --workers, with their defaults when absent', () => {
@@ -15,14 +15,6 @@ describe('bench/media-bridge flags', () => {
   it('MUST run the fast path as deployed unless --fast=off', () => {
     assert.equal(fastPathArg(['--calls=1000']), 'auto');
     assert.equal(fastPathArg(['--fast=off', '--calls=1000']), 'off');
-  });
-
-  it('MUST give every backend media.sliceUs\'s deployed default (100 µs) unless --slice says otherwise', () => {
-    assert.equal(sliceArg(['--calls=1000']), 100);
-    assert.equal(sliceArg(['--slice=0']), 0);
-    assert.equal(sliceArg(['--slice=500']), 500);
-    assert.throws(() => sliceArg(['--slice=50']), /--slice must be 0 or 100\.\.100000/);
-    assert.throws(() => sliceArg(['--slice=100001']), /--slice must be an integer 0\.\.100000/);
   });
 
   it('MUST refuse a value out of range or not an integer, naming the flag', () => {

@@ -250,13 +250,6 @@ describe('config/load', () => {
       assert.equal(loadConfig({ env: {}, set: ['media.nice=-5'] }).media.nice, -5);
     });
 
-    it('media.sliceUs: 0 or sched_setattr\'s 100..100000 µs, default 100', () => {
-      assert.equal(loadConfig({ env: {} }).media.sliceUs, 100);
-      assert.equal(loadConfig({ env: {}, set: ['media.sliceUs=0'] }).media.sliceUs, 0);
-      assert.equal(errorOf({ set: ['media.sliceUs=50'] }).message, "config: media.sliceUs: must be 0 (the kernel's default) or 100..100000 µs (got 50)");
-      assert.equal(errorOf({ set: ['media.sliceUs=100001'] }).message, 'config: media.sliceUs: must be an integer 0..100000 (got 100001)');
-    });
-
     it('media.portMin > media.portMax', () => {
       assert.equal(errorOf({ set: ['media.portMin=25000', 'media.portMax=24000'] }).message,
         'config: media.portMin: must not exceed media.portMax (25000 > 24000)');

@@ -62,13 +62,6 @@ export interface NativeUdpIoAddon {
   readonly FAST_STATE_LENGTH: number;
   /** Words of each replay window after the fields (windows up to 32 × this packets). */
   readonly FAST_WINDOW_WORDS: number;
-  /**
-   * sched_setattr(2) on thread `tid` (0: the caller): a scheduling slice of `us` µs (0: the kernel's
-   * default), policy and nice unchanged (src/sched.c). 0, or the errno.
-   */
-  setSchedSlice(tid: number, us: number): number;
-  /** The slice the kernel reports for thread `tid`, µs (0 where it keeps none), or -errno. */
-  getSchedSlice(tid: number): number;
 }
 
 function isAddon(value: unknown): value is NativeUdpIoAddon {
