@@ -47,8 +47,9 @@ export interface NativeSrtp {
   /** The OpenSSL the addon runs on (node's own), e.g. "OpenSSL 3.0.19 27 Jan 2026". */
   readonly opensslVersion: string;
   /**
-   * What an AesCmSession made now encrypts with: 'aes-ni' (x86-64 with AES-NI: its own key schedule
-   * and counter-mode loop) or 'openssl' (an AES-ECB context; also with CIPHERGATE_SRTP_AESNI=0).
+   * What an AesCmSession encrypts with: 'aes-ni' (x86-64 with AES-NI: its own key schedule and
+   * counter-mode loop) or 'openssl' (an AES-ECB context; also with CIPHERGATE_SRTP_AESNI=0 in the
+   * environment when the addon loads).
    */
   aesCmCipher(): 'aes-ni' | 'openssl';
 }

@@ -163,42 +163,60 @@ describe('SRTP native addon', () => {
     }
 
     describe('AES-CM: the AES-NI loop and the OpenSSL context', () => {
-      const withCipher = <T>(aesni: boolean, f: () => T): T => {
-        const before = process.env.CIPHERGATE_SRTP_AESNI;
-        if (aesni) delete process.env.CIPHERGATE_SRTP_AESNI;
-        else process.env.CIPHERGATE_SRTP_AESNI = '0';
-        try {
-          return f();
-        } finally {
-          if (before === undefined) delete process.env.CIPHERGATE_SRTP_AESNI;
-          else process.env.CIPHERGATE_SRTP_AESNI = before;
-        }
-      };
+      /**
+       * What a process started with CIPHERGATE_SRTP_AESNI=0 makes of `jobs` (the addon decides its cipher
+       * once, when it loads): its aesCmCipher() and each packet protected, as hex.
+       */
+      function inOpensslProcess(jobs: Array<{ profile: string; masterKey: string; masterSalt: string; packets: Array<{ packet: string; headerLength: number; ssrc: number; index: number }> }>): { cipher: string; results: string[][] } {
+        const srtp = path.join(__dirname, '../../../media/srtp');
+        const code = `
+          const { SRTP_PROFILES, deriveSessionKeys } = require(${JSON.stringify(srtp)});
+          const { NativeAesCmTransform } = require(${JSON.stringify(path.join(srtp, 'transform'))});
+          const native = require(${JSON.stringify(path.join(srtp, 'native'))}).loadNative();
+          const jobs = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+          const results = jobs.map((job) => {
+            const profile = SRTP_PROFILES[job.profile];
+            const keys = deriveSessionKeys(profile, Buffer.from(job.masterKey, 'hex'), Buffer.from(job.masterSalt, 'hex'));
+            const t = new NativeAesCmTransform(native, keys, profile.srtpTagLength, profile.srtcpTagLength);
+            return job.packets.map((p) => Buffer.from(t.protectRtp(Buffer.from(p.packet, 'hex'), p.headerLength, p.ssrc, p.index)).toString('hex'));
+          });
+          process.stdout.write(JSON.stringify({ cipher: native.aesCmCipher(), results }));`;
+        const r = spawnSync(process.execPath, ['-e', code], { input: JSON.stringify(jobs), env: { ...process.env, CIPHERGATE_SRTP_AESNI: '0' }, encoding: 'utf8', timeout: 30_000 });
+        assert.equal(r.status, 0, r.stderr);
+        return JSON.parse(r.stdout) as { cipher: string; results: string[][] };
+      }
 
-      it('sessions MUST use AES-NI where the CPU has it, and OpenSSL with CIPHERGATE_SRTP_AESNI=0', function () {
+      it('sessions MUST use AES-NI where the CPU has it, and OpenSSL in a process started with CIPHERGATE_SRTP_AESNI=0', function () {
         const flags = /^flags\s*:(.*)$/m.exec(readCpuinfo())?.[1]?.split(/\s+/) ?? [];
-        const expected = process.arch === 'x64' && flags.includes('aes') ? 'aes-ni' : 'openssl';
-        assert.equal(withCipher(true, () => addon().aesCmCipher()), expected);
-        assert.equal(withCipher(false, () => addon().aesCmCipher()), 'openssl');
+        const expected = process.env.CIPHERGATE_SRTP_AESNI !== '0' && process.arch === 'x64' && flags.includes('aes') ? 'aes-ni' : 'openssl';
+        assert.equal(addon().aesCmCipher(), expected);
+        assert.equal(inOpensslProcess([]).cipher, 'openssl');
       });
 
-      for (const name of ['AES_CM_128_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_80'] as const) {
-        it(`${name}: sessions keyed either way MUST give the same octets as each other and the TypeScript transform`, () => {
+      it('AES-128 and AES-256: both ciphers MUST give the same octets, and the TypeScript transform\'s', function () {
+        this.timeout(30_000);
+        const profiles = ['AES_CM_128_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_80'] as const;
+        const jobs = profiles.map((name) => {
           const profile = SRTP_PROFILES[name];
-          const keys = keysFor(profile);
-          const viaOpenssl = withCipher(false, () => transforms(profile, keys));
-          const viaDefault = withCipher(true, () => transforms(profile, keys));
-          for (const { packet, headerLength, label } of rtpSamples()) {
-            for (const index of RTP_INDICES) {
-              const ssrc = packet.readUInt32BE(8);
-              const a = viaOpenssl.native.protectRtp(packet, headerLength, ssrc, index);
-              assert.deepEqual(a, viaDefault.native.protectRtp(packet, headerLength, ssrc, index), `${label}, index ${index}`);
-              assert.deepEqual(a, viaOpenssl.ts.protectRtp(packet, headerLength, ssrc, index), `${label}, index ${index}`);
-              assert.deepEqual(viaDefault.native.unprotectRtp(a, headerLength, ssrc, index), packet, `${label}, index ${index}`);
-            }
-          }
+          const masterKey = randomBytes(profile.keyLength);
+          const masterSalt = randomBytes(profile.saltLength);
+          const packets = rtpSamples().flatMap(({ packet, headerLength }) => RTP_INDICES.map((index) => ({ packet, headerLength, ssrc: packet.readUInt32BE(8), index })));
+          return { name, profile, masterKey, masterSalt, packets };
         });
-      }
+        const openssl = inOpensslProcess(jobs.map((j) => ({
+          profile: j.name, masterKey: j.masterKey.toString('hex'), masterSalt: j.masterSalt.toString('hex'),
+          packets: j.packets.map((p) => ({ ...p, packet: p.packet.toString('hex') })),
+        })));
+        assert.equal(openssl.cipher, 'openssl');
+        jobs.forEach((j, k) => {
+          const { native, ts } = transforms(j.profile, deriveSessionKeys(j.profile, j.masterKey, j.masterSalt));
+          j.packets.forEach((p, i) => {
+            const here = native.protectRtp(p.packet, p.headerLength, p.ssrc, p.index);
+            assert.equal(Buffer.from(here).toString('hex'), openssl.results[k]![i], `${j.name}: packet ${i}, ${p.packet.length} octets`);
+            assert.deepEqual(here, ts.protectRtp(p.packet, p.headerLength, p.ssrc, p.index));
+          });
+        });
+      });
     });
 
     it('*_32 suites: the explicit tagLength argument (4 and 10) MUST match the TypeScript transform', () => {

@@ -11,7 +11,7 @@
  * here, four at a time, under a key schedule expanded here (FIPS 197 §5.2, with AESKEYGENASSIST):
  * OpenSSL's ECB entry point spent more per voice packet on its buffering than on the AES itself
  * (docs/BENCHMARKS.md, session 11). Elsewhere, or with CIPHERGATE_SRTP_AESNI=0 in the environment
- * when a session is made, an OpenSSL AES-ECB context does it. HMAC keeps the SHA-1
+ * when the addon loads, an OpenSSL AES-ECB context does it. HMAC keeps the SHA-1
  * states after the key's inner and outer pad blocks (RFC 2104 §2), so a packet costs only its own
  * compression-function calls plus one for the outer hash, and no allocation.
  */
@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,14 +197,28 @@ __attribute__((target("aes,sse2"))) static void aesni_ctr_xor(const aes_cm_sessi
 #undef COUNTER
 }
 
-/* Whether sessions made now use AES-NI: the CPU has it and CIPHERGATE_SRTP_AESNI is not "0". */
-static bool use_aesni(void) {
-  const char* env = getenv("CIPHERGATE_SRTP_AESNI");
-  if (env != NULL && strcmp(env, "0") == 0) return false;
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse2");
-}
 #endif
+
+/*
+ * Whether sessions use AES-NI: the CPU has it and CIPHERGATE_SRTP_AESNI is not "0". Decided once per
+ * process, when the module first loads (cg_aes_cm_init), not per session: getenv must not race a
+ * setenv of another thread, and every thread's sessions must agree.
+ */
+static bool use_aesni = false;
+static pthread_once_t aesni_decided = PTHREAD_ONCE_INIT;
+
+static void decide_aesni(void) {
+#ifdef CG_AESNI
+  const char* env = getenv("CIPHERGATE_SRTP_AESNI");
+  __builtin_cpu_init();
+  use_aesni = !(env != NULL && strcmp(env, "0") == 0) && __builtin_cpu_supports("aes");
+#endif
+}
+
+/* Every thread that loads the module calls this; the first decides, once per process. */
+void cg_aes_cm_init(void) {
+  pthread_once(&aesni_decided, decide_aesni);
+}
 
 /* out[0, length) = in[0, length) XOR the keystream from counter block `iv` (out == in allowed); false when OpenSSL fails. */
 static bool ctr_xor_raw(aes_cm_session* s, const uint8_t iv[BLOCK], uint8_t* out, const uint8_t* in, size_t length) {
@@ -262,7 +277,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   aes_cm_session* s = (aes_cm_session*)cg_session_new(env, sizeof *s, CG_AES_CM, wipe_keys, argv[3]);
   if (s == NULL) return NULL;
 #ifdef CG_AESNI
-  if (use_aesni()) aesni_expand(s, key.data, key.length);
+  if (use_aesni) aesni_expand(s, key.data, key.length);
 #endif
   if (s->rounds == 0) {
     s->ecb = EVP_CIPHER_CTX_new();
@@ -388,12 +403,9 @@ bool cg_aes_cm_unprotect_rtp_in_place(cg_session_head* head, uint8_t* buf, size_
   return ctr_xor_raw(s, iv, buf + header, buf + header, end - header);
 }
 
-/* What a session made now keys: "aes-ni" or "openssl" (the addon's aesCmCipher(), for tests and diagnostics). */
+/* What sessions key: "aes-ni" or "openssl" (the addon's aesCmCipher(), for tests and diagnostics). */
 const char* cg_aes_cm_cipher(void) {
-#ifdef CG_AESNI
-  if (use_aesni()) return "aes-ni";
-#endif
-  return "openssl";
+  return use_aesni ? "aes-ni" : "openssl";
 }
 
 const cg_session_class cg_aes_cm_class = {"AesCmSession", CG_AES_CM, construct, protect_rtp, unprotect_rtp, protect_rtcp, unprotect_rtcp};

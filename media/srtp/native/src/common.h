@@ -54,7 +54,9 @@ typedef struct {
 } cg_session_class;
 
 extern const cg_session_class cg_aes_cm_class;
-/* What an AesCmSession made now encrypts with: "aes-ni" (its own key schedule) or "openssl". */
+/* Decides once, at module load, whether AesCmSessions use AES-NI (the CPU, CIPHERGATE_SRTP_AESNI). */
+void cg_aes_cm_init(void);
+/* What an AesCmSession encrypts with: "aes-ni" (its own key schedule) or "openssl". */
 const char* cg_aes_cm_cipher(void);
 extern const cg_session_class cg_gcm_class;
 

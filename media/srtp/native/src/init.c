@@ -18,6 +18,7 @@ bool cg_srtp_init(napi_env env, napi_value exports) {
   if (OPENSSL_version_major() != OPENSSL_VERSION_MAJOR) {
     return cg_throw_error(env, "node's OpenSSL major version differs from the addon's headers");
   }
+  cg_aes_cm_init();
   napi_value version, cipher;
   if (!cg_registry_init(env) || !cg_define_session_class(env, exports, &cg_aes_cm_class) || !cg_define_session_class(env, exports, &cg_gcm_class) ||
       napi_create_string_utf8(env, OpenSSL_version(OPENSSL_VERSION), NAPI_AUTO_LENGTH, &version) != napi_ok ||
