@@ -28,6 +28,9 @@
  * `--nice=N` gives every backend's relay threads that nice value (media.nice for ours): the load
  * generator runs at nice -10 (bench/loadgen/loadgen.c), so by default the relays yield to it.
  * `--fast=off` runs our engine with media.fastPath off (every packet through the JavaScript path).
+ * `--repeat=N` (with `--calls`) runs the level N times, each backend in turn every round, and reports
+ * per backend the p99 and CPU of every run, their medians and how many runs had p99 ≤ 5 ms: one run
+ * on a shared 2-core machine is not a verdict (docs/BENCHMARKS.md, session 11).
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -349,6 +352,44 @@ export const callsArg = (args: readonly string[]): number | undefined => intArg(
  */
 export const niceArg = (args: readonly string[]): number | undefined => intArg(args, 'nice', -20, 19);
 
+/** `--repeat=N`: how many rounds of a `--calls` level; 1 when not given. */
+export const repeatArg = (args: readonly string[]): number => intArg(args, 'repeat', 1, 50) ?? 1;
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * The rounds of a repeated level, per backend (`ciphergate`, `rtpengine`, `floor`, whichever ran):
+ * every run's p99 and CPU per call-second, their medians, the runs with p99 within 5 ms (the issue's
+ * target) and the runs that lost packets; and the ratio of the CPU medians, ours to rtpengine's.
+ */
+export function summariseRounds(rounds: readonly BenchResult[]): BenchResult {
+  const out: BenchResult = { rounds: rounds.length };
+  const cpuMedian: Record<string, number> = {};
+  for (const p of ['ciphergate', 'rtpengine', 'floor']) {
+    const ran = rounds.filter((r) => typeof r[`${p}_p99_ms`] === 'number');
+    if (ran.length === 0) continue;
+    const p99 = ran.map((r) => r[`${p}_p99_ms`] as number);
+    const cpu = ran.map((r) => r[`${p}_cpu_us_per_call_second`] as number);
+    cpuMedian[p] = median(cpu);
+    Object.assign(out, {
+      [`${p}_p99_ms_runs`]: p99.join(' / '),
+      [`${p}_p99_ms_median`]: Math.round(median(p99) * 1000) / 1000,
+      [`${p}_runs_p99_within_5ms`]: p99.filter((x) => x <= 5).length,
+      [`${p}_runs_with_loss`]: ran.filter((r) => (r[`${p}_lost`] as number) > 0).length,
+      [`${p}_cpu_us_per_call_second_runs`]: cpu.join(' / '),
+      [`${p}_cpu_us_per_call_second_median`]: cpuMedian[p],
+    });
+  }
+  if (cpuMedian.ciphergate !== undefined && cpuMedian.rtpengine !== undefined && cpuMedian.rtpengine > 0) {
+    out.cpu_median_ratio_ciphergate_to_rtpengine = Math.round((cpuMedian.ciphergate / cpuMedian.rtpengine) * 100) / 100;
+  }
+  return out;
+}
+
 /** `--workers=N` (media.workers); 0 when not given. */
 export const workersArg = (args: readonly string[]): number => intArg(args, 'workers', 0, 64) ?? 0;
 
@@ -405,11 +446,18 @@ export async function run(args: string[] = []): Promise<BenchResult> {
     await probe.close();
     console.error(`media-bridge: Ciphergate EmbeddedMediaEngine, ${result.ciphergate_workers} worker thread(s)`);
     if (calls !== undefined) {
-      Object.assign(result, await singleLevel(() => ciphergateBackend(workers, 'off', io, nice, fast), gen, calls));
-      if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(result, await singleLevel(() => rtpengineBackend(false, nice), gen, calls));
-      // The machine's floor on the same packet rate: a C relay that only forwards (bench/floor-relay.ts).
-      if (args.includes('--floor')) Object.assign(result, await singleLevel(() => Promise.resolve(FloorRelay.start(workers, nice)), gen, calls, 'opaque'));
-      return result;
+      const repeat = repeatArg(args);
+      const rounds: BenchResult[] = [];
+      for (let round = 1; round <= repeat; round++) {
+        if (repeat > 1) console.error(`media-bridge: round ${round} of ${repeat}`);
+        const r: BenchResult = await singleLevel(() => ciphergateBackend(workers, 'off', io, nice, fast), gen, calls);
+        if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(r, await singleLevel(() => rtpengineBackend(false, nice), gen, calls));
+        // The machine's floor on the same packet rate: a C relay that only forwards (bench/floor-relay.ts).
+        if (args.includes('--floor')) Object.assign(r, await singleLevel(() => Promise.resolve(FloorRelay.start(workers, nice)), gen, calls, 'opaque'));
+        rounds.push(r);
+      }
+      // One round: its figures as they are; more: every run's p99 and CPU and their medians.
+      return Object.assign(result, repeat === 1 ? rounds[0] : summariseRounds(rounds));
     }
     Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io, nice, fast), gen, 'srtp', LEVELS)));
     if (args.includes('--no-rtpengine')) {

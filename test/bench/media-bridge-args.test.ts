@@ -1,6 +1,6 @@
-/** media-bridge's flags: one parser for the numeric ones, each flag's range, an error naming the flag; --fast=off. */
+/** media-bridge's flags: one parser for the numeric ones, each flag's range, an error naming the flag; --fast=off; --repeat and its summary. */
 import assert from 'node:assert/strict';
-import { callsArg, fastPathArg, niceArg, workersArg } from '../../bench/media-bridge';
+import { callsArg, fastPathArg, niceArg, repeatArg, summariseRounds, workersArg } from '../../bench/media-bridge';
 
 describe('bench/media-bridge flags', () => {
   it('MUST read --calls, --nice and --workers, with their defaults when absent', () => {
@@ -22,5 +22,33 @@ describe('bench/media-bridge flags', () => {
     assert.throws(() => niceArg(['--nice=-21']), /--nice must be an integer -20\.\.19/);
     assert.throws(() => niceArg(['--nice=1.5']), /--nice/);
     assert.throws(() => workersArg(['--workers=x']), /--workers must be an integer 0\.\.64/);
+  });
+
+  it('MUST run one round unless --repeat says more, up to 50', () => {
+    assert.equal(repeatArg(['--calls=1000']), 1);
+    assert.equal(repeatArg(['--repeat=10']), 10);
+    assert.throws(() => repeatArg(['--repeat=0']), /--repeat must be an integer 1\.\.50/);
+    assert.throws(() => repeatArg(['--repeat=51']), /--repeat/);
+  });
+
+  it('a repeated level MUST report every run, the medians, the runs within 5 ms and with loss, per backend that ran', () => {
+    const round = (ours: number, oursCpu: number, theirs: number, theirsCpu: number, lost = 0) => ({
+      ciphergate_p99_ms: ours, ciphergate_cpu_us_per_call_second: oursCpu, ciphergate_lost: lost,
+      rtpengine_p99_ms: theirs, rtpengine_cpu_us_per_call_second: theirsCpu, rtpengine_lost: 0,
+    });
+    const s = summariseRounds([round(4.5, 800, 70, 1000), round(11, 850, 60, 1100, 3), round(3, 790, 90, 1050), round(6, 810, 40, 1040)]);
+    assert.equal(s.rounds, 4);
+    assert.equal(s.ciphergate_p99_ms_runs, '4.5 / 11 / 3 / 6');
+    assert.equal(s.ciphergate_p99_ms_median, 5.25, 'an even count: the mean of the middle two');
+    assert.equal(s.ciphergate_runs_p99_within_5ms, 2);
+    assert.equal(s.ciphergate_runs_with_loss, 1);
+    assert.equal(s.ciphergate_cpu_us_per_call_second_median, 805);
+    assert.equal(s.rtpengine_p99_ms_median, 65);
+    assert.equal(s.rtpengine_cpu_us_per_call_second_median, 1045);
+    assert.equal(s.cpu_median_ratio_ciphergate_to_rtpengine, 0.77);
+    assert.equal(s.floor_p99_ms_median, undefined, 'no floor run, no floor figures');
+    const odd = summariseRounds([round(9, 1, 1, 1), round(2, 1, 1, 1), round(5, 1, 1, 1)]);
+    assert.equal(odd.ciphergate_p99_ms_median, 5);
+    assert.equal(odd.ciphergate_runs_p99_within_5ms, 2, '5 ms itself is within');
   });
 });
