@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -288,29 +289,49 @@ static void save_window(const fp_window *w, double *top, double *words) {
   for (int i = 0; i < FP_WINDOW_WORDS; i++) words[i] = w->words[i];
 }
 
+/* The fields a take and a place copy as they are, each way (the others need more than a copy). */
+typedef enum { AS_U32, AS_I32, AS_F64, AS_BOOL } fp_as;
+static const struct {
+  uint8_t field;
+  uint8_t as;
+  uint16_t offset;
+} PLAIN[] = {
+    {FP_RATE, AS_F64, offsetof(fp_rule, rate)},
+    {FP_SSRC, AS_U32, offsetof(fp_rule, ssrc)},
+    {FP_IN_TAG, AS_U32, offsetof(fp_rule, in_tag)},
+    {FP_OUT_TAG, AS_U32, offsetof(fp_rule, out_tag)},
+    {FP_T_BASE, AS_U32, offsetof(fp_rule, base_seq)},
+    {FP_T_MAX, AS_U32, offsetof(fp_rule, max_seq)},
+    {FP_T_CYCLES, AS_F64, offsetof(fp_rule, cycles)},
+    {FP_T_RECEIVED, AS_F64, offsetof(fp_rule, received)},
+    {FP_T_BAD, AS_I32, offsetof(fp_rule, bad_seq)},
+    {FP_T_LOST_AT_RESTART, AS_F64, offsetof(fp_rule, lost_at_restart)},
+    {FP_REWRITING, AS_BOOL, offsetof(fp_rule, rewriting)},
+    {FP_OUT_SSRC, AS_U32, offsetof(fp_rule, out_ssrc)},
+    {FP_SEQ_OFFSET, AS_U32, offsetof(fp_rule, seq_offset)},
+    {FP_TS_OFFSET, AS_U32, offsetof(fp_rule, ts_offset)},
+    {FP_LAST_OUT_SEQ, AS_U32, offsetof(fp_rule, last_out_seq)},
+    {FP_LAST_OUT_TS, AS_U32, offsetof(fp_rule, last_out_ts)},
+};
+#define PLAIN_COUNT (sizeof PLAIN / sizeof PLAIN[0])
+
 fp_rule *fp_load(const double *s, double now) {
   fp_rule *r = calloc(1, sizeof *r);
   if (r == NULL) return NULL;
+  for (size_t i = 0; i < PLAIN_COUNT; i++) {
+    char *at = (char *)r + PLAIN[i].offset;
+    const double v = s[PLAIN[i].field];
+    switch (PLAIN[i].as) {
+      case AS_U32: *(uint32_t *)at = (uint32_t)v; break;
+      case AS_I32: *(int32_t *)at = (int32_t)v; break;
+      case AS_F64: *(double *)at = v; break;
+      case AS_BOOL: *(bool *)at = v != 0; break;
+    }
+  }
   r->tokens = s[FP_TOKENS];
-  r->rate = s[FP_RATE];
   r->refilled_at = now;
-  r->ssrc = (uint32_t)s[FP_SSRC];
-  r->in_tag = (uint32_t)s[FP_IN_TAG];
-  r->out_tag = (uint32_t)s[FP_OUT_TAG];
   load_window(&r->win_in, s[FP_IN_TOP], s[FP_IN_SIZE], s + FP_FIELD_COUNT);
   load_window(&r->win_out, s[FP_OUT_TOP], s[FP_OUT_SIZE], s + FP_FIELD_COUNT + FP_WINDOW_WORDS);
-  r->base_seq = (uint32_t)s[FP_T_BASE];
-  r->max_seq = (uint32_t)s[FP_T_MAX];
-  r->cycles = s[FP_T_CYCLES];
-  r->received = s[FP_T_RECEIVED];
-  r->bad_seq = (int32_t)s[FP_T_BAD];
-  r->lost_at_restart = s[FP_T_LOST_AT_RESTART];
-  r->rewriting = s[FP_REWRITING] != 0;
-  r->out_ssrc = (uint32_t)s[FP_OUT_SSRC];
-  r->seq_offset = (uint32_t)s[FP_SEQ_OFFSET];
-  r->ts_offset = (uint32_t)s[FP_TS_OFFSET];
-  r->last_out_seq = (uint32_t)s[FP_LAST_OUT_SEQ];
-  r->last_out_ts = (uint32_t)s[FP_LAST_OUT_TS];
   r->last_out_at = -1;
   r->accepted_at = -1;
   r->deferred_batch = UINT32_MAX;
@@ -318,30 +339,24 @@ fp_rule *fp_load(const double *s, double now) {
 }
 
 void fp_save(fp_rule *r, double *s, double now) {
+  for (size_t i = 0; i < PLAIN_COUNT; i++) {
+    const char *at = (const char *)r + PLAIN[i].offset;
+    double *v = &s[PLAIN[i].field];
+    switch (PLAIN[i].as) {
+      case AS_U32: *v = *(const uint32_t *)at; break;
+      case AS_I32: *v = *(const int32_t *)at; break;
+      case AS_F64: *v = *(const double *)at; break;
+      case AS_BOOL: *v = *(const bool *)at ? 1 : 0; break;
+    }
+  }
   refill(r, now); /* the tokens as of now: JavaScript's bucket goes on from here */
   s[FP_TOKENS] = r->tokens;
-  s[FP_RATE] = r->rate;
-  s[FP_SSRC] = r->ssrc;
-  s[FP_IN_TAG] = (double)r->in_tag;
   s[FP_IN_SIZE] = r->win_in.size;
-  s[FP_OUT_TAG] = (double)r->out_tag;
   s[FP_OUT_SIZE] = r->win_out.size;
   save_window(&r->win_in, &s[FP_IN_TOP], s + FP_FIELD_COUNT);
   save_window(&r->win_out, &s[FP_OUT_TOP], s + FP_FIELD_COUNT + FP_WINDOW_WORDS);
-  s[FP_T_BASE] = r->base_seq;
-  s[FP_T_MAX] = r->max_seq;
-  s[FP_T_CYCLES] = r->cycles;
-  s[FP_T_RECEIVED] = r->received;
-  s[FP_T_BAD] = r->bad_seq;
-  s[FP_T_LOST_AT_RESTART] = r->lost_at_restart;
   s[FP_LOST_BEFORE] = r->lost_before;
   r->lost_before = 0;
-  s[FP_REWRITING] = r->rewriting;
-  s[FP_OUT_SSRC] = r->out_ssrc;
-  s[FP_SEQ_OFFSET] = r->seq_offset;
-  s[FP_TS_OFFSET] = r->ts_offset;
-  s[FP_LAST_OUT_SEQ] = r->last_out_seq;
-  s[FP_LAST_OUT_TS] = r->last_out_ts;
   s[FP_LAST_OUT_AGO] = r->last_out_at < 0 ? -1 : fmax(0, now - r->last_out_at);
   s[FP_ACCEPTED_AGO] = r->accepted_at < 0 ? -1 : fmax(0, now - r->accepted_at);
   r->last_out_at = r->accepted_at = -1;
