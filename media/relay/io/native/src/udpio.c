@@ -202,9 +202,6 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   struct epoll_event evs[MAX_EVENTS];
   int n = epoll_wait(io->ep, evs, MAX_EVENTS, 0);
   uint32_t filled = 0;
-  /* The fast path's clock (token refill, latch and send times, at millisecond grain): read once per
-     batch when a rule's socket is met, again after JavaScript ran. */
-  double now_ms = -1;
   for (int e = 0; e < n && !io->destroyed; e++) {
     uint32_t id = evs[e].data.u32;
     for (;;) {
@@ -219,7 +216,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       struct timespec now;
       clock_gettime(CLOCK_REALTIME, &now); /* the clock of SO_TIMESTAMPNS */
       const bool fast = io->socks[id].rule != NULL;
-      if (fast && now_ms < 0) now_ms = monotonic_ms();
+      const double now_ms = fast ? monotonic_ms() : 0;
       uint32_t kept = filled;
       for (int k = 0; k < got; k++) {
         uint32_t slot = filled + (uint32_t)k;
@@ -245,7 +242,6 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       if (filled == io->slots) {
         deliver(io, filled);
         filled = 0;
-        now_ms = -1;
         if (io->destroyed) return;
       }
     }
