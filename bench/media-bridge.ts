@@ -45,6 +45,7 @@ import { RtpengineNg, rtpengineInstalled } from './rtpengine-ng';
 import { pinGenerator } from './pin';
 import { describeThreads, ThreadSampler, type ThreadReport } from './threads';
 import { histogramDelta, histogramQuantile } from './queue-delay';
+import { median } from './median';
 
 type BenchResult = Record<string, number | string | boolean>;
 
@@ -354,12 +355,6 @@ export const niceArg = (args: readonly string[]): number | undefined => intArg(a
 
 /** `--repeat=N`: how many rounds of a `--calls` level; 1 when not given. */
 export const repeatArg = (args: readonly string[]): number => intArg(args, 'repeat', 1, 50) ?? 1;
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /**
  * The rounds of a repeated level, per backend (`ciphergate`, `rtpengine`, `floor`, whichever ran):

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { startGateway, type GatewayProcess } from '../test/helpers/gateway-process';
 import { pinApart, unpinProcess } from './pin';
+import { median } from './median';
 
 /** A UDP port nothing listens on right now (bound, read, released). */
 async function freeUdpPort(): Promise<number> {
@@ -54,10 +55,6 @@ function options(transport: string, port: number, n: number, lport: number): Buf
   );
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** Counts 200 responses per second over UDP with WINDOW requests in flight. */
 async function udpRate(port: number): Promise<{ tps: number; perSecond: number[] }> {

@@ -6,6 +6,7 @@
 import { SipParseError } from '../gateway/sip/message/errors';
 import { parseMessage } from '../gateway/sip/message/parser';
 import { serializeMessage } from '../gateway/sip/message/serializer';
+import { median } from './median';
 
 const CRLF = '\r\n';
 
@@ -86,10 +87,6 @@ export function contactBomb(spread = false): Buffer {
   return msg.length > 65535 ? msg.subarray(0, 65535) : msg;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 interface Timing {
   /** Median wall-clock ns per call. */

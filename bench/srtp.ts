@@ -16,17 +16,13 @@ import { performance } from 'node:perf_hooks';
 import { SRTP_PROFILES, SrtpContext, generateKeyMaterial, type SrtpProfileName } from '../media/srtp';
 import { nativeFault } from '../media/srtp/native';
 import { srtpBackend, type SrtpBackend } from '../media/srtp/transform';
+import { median } from './median';
 
 const ROUNDS = 9;
 const ITERATIONS = 20_000;
 const WARMUP = 5_000;
 const PAYLOAD = 160;
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 

@@ -14,6 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { G711Codec, OpusCodec, createCodec, createTranscoder, type CodecOptions, type Transcoder } from '../media/codecs';
+import { median } from './median';
 
 const ROUNDS = 7;
 const CALLS = 200;
@@ -24,11 +25,6 @@ type BenchResult = Record<string, number | string | boolean>;
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 /** Deterministic speech-like PCM at `rate`, `frames` × 20 ms. */
 function speechLike(rate: number, frames: number): Int16Array[] {
