@@ -12,6 +12,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Backend } from './media-bridge';
 import { compileC } from './loadgen-native';
 import { processCpuMicros } from './threads';
+import { underPriority, type RelayPriority } from './priority';
 
 const SOURCE = path.join(__dirname, '..', '..', 'bench', 'floor', 'relay.c');
 const BINARY = path.join(__dirname, 'floor', 'relay');
@@ -34,12 +35,13 @@ export class FloorRelay implements Backend {
   }
 
   /**
-   * Builds (when needed) and starts the relay with `threads` threads; `nice`: run under nice(1) at
-   * that value (its threads inherit it; nice execs, so the pid is the relay's).
+   * Builds (when needed) and starts the relay with `threads` threads, under the same scheduler terms
+   * as the engines it is compared with (bench/priority.ts: nice(1) or chrt(1), which exec, so the
+   * pid is the relay's, and its threads inherit them).
    */
-  static start(threads: number, nice?: number): FloorRelay {
+  static start(threads: number, priority: RelayPriority = {}): FloorRelay {
     const binary = compileC(SOURCE, BINARY);
-    const argv = nice === undefined ? [binary, String(threads)] : ['nice', '-n', String(nice), binary, String(threads)];
+    const argv = underPriority(priority, [binary, String(threads)]);
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     return new FloorRelay(child);
   }

@@ -98,12 +98,12 @@ export class NativeLoadGenerator {
     private readonly preparer: ChildProcess,
   ) {}
 
-  /** `preparerScript`: bench/media-loadgen.js, forked with --prepare. */
-  static async start(binary: string, preparerScript: string): Promise<NativeLoadGenerator> {
+  /** `preparerScript`: bench/media-loadgen.js, forked with --prepare; `rtPriority`: the C program at SCHED_FIFO (BENCH_LOADGEN_RT). */
+  static async start(binary: string, preparerScript: string, rtPriority?: number): Promise<NativeLoadGenerator> {
     const preparer = fork(preparerScript, ['--prepare'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     try {
       await request(preparer, undefined, 'ready');
-      return new NativeLoadGenerator(await NativeGenerator.start(binary), preparer);
+      return new NativeLoadGenerator(await NativeGenerator.start(binary, rtPriority), preparer);
     } catch (e) {
       preparer.kill('SIGKILL');
       throw e;
@@ -208,8 +208,9 @@ export class NativeGenerator {
     proc.stdin!.on('error', () => undefined); // EPIPE after it died: 'close' reports that
   }
 
-  static async start(binary: string): Promise<NativeGenerator> {
-    const g = new NativeGenerator(spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  static async start(binary: string, rtPriority?: number): Promise<NativeGenerator> {
+    const env = rtPriority === undefined ? process.env : { ...process.env, BENCH_LOADGEN_RT: String(rtPriority) };
+    const g = new NativeGenerator(spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'], env }));
     const ready = parse(await g.next()) as { aPorts?: unknown; bPorts?: unknown };
     const ports = (x: unknown): number[] | undefined =>
       Array.isArray(x) && x.length === 64 && x.every((p) => Number.isInteger(p) && p > 0 && p < 65536) ? (x as number[]) : undefined;

@@ -27,6 +27,8 @@
  * only forwards, as many threads as the engine has workers (bench/floor-relay.ts).
  * `--nice=N` gives every backend's relay threads that nice value (media.nice for ours): the load
  * generator runs at nice -10 (bench/loadgen/loadgen.c), so by default the relays yield to it.
+ * `--rt=N` puts every backend's relay threads under SCHED_FIFO at N (media.scheduling: fifo,
+ * media.rtPriority: N for ours), and the generator at SCHED_FIFO N + 10 (bench/priority.ts).
  * `--fast=off` runs our engine with media.fastPath off (every packet through the JavaScript path).
  * `--repeat=N` (with `--calls`) runs the level N times, each backend in turn every round, and reports
  * per backend the p99 and CPU of every run, their medians and how many runs had p99 ≤ 5 ms: one run
@@ -46,6 +48,7 @@ import { pinGenerator } from './pin';
 import { describeThreads, ThreadSampler, type ThreadReport } from './threads';
 import { histogramDelta, histogramQuantile } from './queue-delay';
 import { median } from './median';
+import { describePriority, generatorRt, type RelayPriority } from './priority';
 
 type BenchResult = Record<string, number | string | boolean>;
 
@@ -66,20 +69,23 @@ export interface Backend {
 
 /**
  * `workers`: media.workers (0 = the default, one per core minus one); `kernelForwarding`:
- * media.kernelForwarding; `batchedIo`: media.batchedIo (the default, 'auto', as deployed); `nice`:
- * media.nice (undefined = unchanged, as deployed by default); `fastPath`: media.fastPath (default 'auto').
+ * media.kernelForwarding; `batchedIo`: media.batchedIo (the default, 'auto', as deployed);
+ * `priority`: media.nice, or media.scheduling fifo at media.rtPriority (none = unchanged, as deployed
+ * by default); `fastPath`: media.fastPath (default 'auto').
  */
 export async function ciphergateBackend(
   workers = 0,
   kernelForwarding: 'auto' | 'off' = 'off',
   batchedIo: 'auto' | 'off' = 'auto',
-  nice?: number,
+  priority: RelayPriority = {},
   fastPath: 'auto' | 'off' = 'auto',
 ): Promise<Backend & { engine: EmbeddedMediaEngine }> {
+  const realtime = priority.rt === undefined ? {} : { scheduling: 'fifo' as const, rtPriority: priority.rt };
   const engine = new EmbeddedMediaEngine({
     media: {
       portMin: 30000, portMax: 49999, address: '127.0.0.1', advertisedAddress: null, inactivitySec: 3600,
-      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000, kernelForwarding, batchedIo, nice, fastPath,
+      workers, inThread: false, allowDirectMedia: false, maxPacketsPerSec: 2000, kernelForwarding, batchedIo, nice: priority.nice, fastPath,
+      ...realtime,
     },
   });
   return {
@@ -108,14 +114,14 @@ function asPlainRtp(sdp: string): string {
 /**
  * rtpengine in user space. `opaqueAsPlain`: pass-through offers are given to it as plain RTP, so it
  * relays the packets untouched (with their DTLS attributes it would terminate DTLS itself).
- * `nice`: its poller threads' nice value (--scheduling=other --priority), as media.nice sets ours.
+ * `priority`: its poller threads' (--scheduling, --priority), on the same terms as ours.
  */
-export async function rtpengineBackend(opaqueAsPlain = false, nice?: number): Promise<Backend> {
+export async function rtpengineBackend(opaqueAsPlain = false, priority: RelayPriority = {}): Promise<Backend> {
   const s = dgram.createSocket('udp4');
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
   const port = s.address().port;
   s.close();
-  const ng = await RtpengineNg.start(port, 50000, 59999, nice);
+  const ng = await RtpengineNg.start(port, 50000, 59999, priority);
   return {
     name: 'rtpengine',
     pid: ng.pid,
@@ -353,6 +359,13 @@ export const callsArg = (args: readonly string[]): number | undefined => intArg(
  */
 export const niceArg = (args: readonly string[]): number | undefined => intArg(args, 'nice', -20, 19);
 
+/**
+ * `--rt=N`: the relay threads at SCHED_FIFO N for every backend, the generator at N + 10
+ * (bench/priority.ts); undefined when not given. Up to 89, so the generator stays above. Needs root
+ * or CAP_SYS_NICE.
+ */
+export const rtArg = (args: readonly string[]): number | undefined => intArg(args, 'rt', 1, 89);
+
 /** `--repeat=N`: how many rounds of a `--calls` level; 1 when not given. */
 export const repeatArg = (args: readonly string[]): number => intArg(args, 'repeat', 1, 50) ?? 1;
 
@@ -424,17 +437,17 @@ export function fastPathArg(args: readonly string[]): 'auto' | 'off' {
 
 export async function run(args: string[] = []): Promise<BenchResult> {
   const calls = callsArg(args);
-  const gen = await LoadGenerator.start();
+  const priority: RelayPriority = { nice: niceArg(args), rt: rtArg(args) };
+  const gen = await LoadGenerator.start(priority.rt === undefined ? undefined : generatorRt(priority.rt));
   const io = batchedIoArg(args);
   const fast = fastPathArg(args);
-  const nice = niceArg(args);
   const { workers, describe } = layout(args, gen);
   const result: BenchResult = {
     ptime_ms: 20, srtp_profile: 'AES_CM_128_HMAC_SHA1_80', load_generator: `separate process (${gen.kind})`, cpus: os.cpus().length,
-    layout: describe, srtp_backend: srtpBackend(), relay_thread_nice: nice ?? 'unchanged',
+    layout: describe, srtp_backend: srtpBackend(), relay_thread_priority: describePriority(priority),
   };
   try {
-    const probe = await ciphergateBackend(workers, 'off', io, nice, fast);
+    const probe = await ciphergateBackend(workers, 'off', io, priority, fast);
     result.ciphergate_workers = probe.engine.threads;
     result.ciphergate_socket_io = io === 'off' ? 'dgram' : udpIoFault() === undefined ? 'batched' : `dgram (${udpIoFault()})`;
     result.ciphergate_fast_path = result.ciphergate_socket_io === 'batched' && fast === 'auto' ? 'on' : 'off';
@@ -445,23 +458,23 @@ export async function run(args: string[] = []): Promise<BenchResult> {
       const rounds: BenchResult[] = [];
       for (let round = 1; round <= repeat; round++) {
         if (repeat > 1) console.error(`media-bridge: round ${round} of ${repeat}`);
-        const r: BenchResult = await singleLevel(() => ciphergateBackend(workers, 'off', io, nice, fast), gen, calls);
-        if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(r, await singleLevel(() => rtpengineBackend(false, nice), gen, calls));
+        const r: BenchResult = await singleLevel(() => ciphergateBackend(workers, 'off', io, priority, fast), gen, calls);
+        if (!args.includes('--no-rtpengine') && rtpengineInstalled()) Object.assign(r, await singleLevel(() => rtpengineBackend(false, priority), gen, calls));
         // The machine's floor on the same packet rate: a C relay that only forwards (bench/floor-relay.ts).
-        if (args.includes('--floor')) Object.assign(r, await singleLevel(() => Promise.resolve(FloorRelay.start(workers, nice)), gen, calls, 'opaque'));
+        if (args.includes('--floor')) Object.assign(r, await singleLevel(() => Promise.resolve(FloorRelay.start(workers, priority)), gen, calls, 'opaque'));
         rounds.push(r);
       }
       // One round: its figures as they are; more: every run's p99 and CPU and their medians.
       return Object.assign(result, repeat === 1 ? rounds[0] : summariseRounds(rounds));
     }
-    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io, nice, fast), gen, 'srtp', LEVELS)));
+    Object.assign(result, figures('ciphergate', await searchCapacity(() => ciphergateBackend(workers, 'off', io, priority, fast), gen, 'srtp', LEVELS)));
     if (args.includes('--no-rtpengine')) {
       result.rtpengine = 'skipped (--no-rtpengine)';
     } else if (!rtpengineInstalled()) {
       result.rtpengine = 'not installed (apt-get install -y rtpengine-daemon)';
     } else {
       console.error('media-bridge: rtpengine userspace (--table=-1)');
-      Object.assign(result, figures('rtpengine', await searchCapacity(() => rtpengineBackend(false, nice), gen, 'srtp', LEVELS)));
+      Object.assign(result, figures('rtpengine', await searchCapacity(() => rtpengineBackend(false, priority), gen, 'srtp', LEVELS)));
       const r = Number(result.rtpengine_zero_loss_calls);
       result.capacity_ratio_ciphergate_to_rtpengine = r > 0 ? Math.round((Number(result.ciphergate_zero_loss_calls) / r) * 100) / 100 : -1;
       const cr = Number(result.rtpengine_cpu_us_per_call_second);

@@ -439,16 +439,21 @@ export class LoadGenerator {
 
   private constructor(private readonly driver: Driver) {}
 
-  /** The C generator when it builds (unless BENCH_LOADGEN=node), else the Node one; BENCH_LOADGEN=c: C or an error. */
-  static async start(): Promise<LoadGenerator> {
+  /**
+   * The C generator when it builds (unless BENCH_LOADGEN=node), else the Node one; BENCH_LOADGEN=c: C or an error.
+   * `rtPriority`: the C generator at SCHED_FIFO (for relays that are real-time themselves); only the
+   * C one can, so with it the C generator is required.
+   */
+  static async start(rtPriority?: number): Promise<LoadGenerator> {
     const want = process.env.BENCH_LOADGEN ?? '';
     if (!['', 'c', 'node'].includes(want)) throw new RangeError('BENCH_LOADGEN must be c or node');
+    if (rtPriority !== undefined && want === 'node') throw new RangeError('a real-time generator needs the C one (BENCH_LOADGEN=node given)');
     if (want !== 'node') {
       try {
         const preparer = path.join(__dirname, 'media-loadgen.js');
-        return new LoadGenerator(await NativeLoadGenerator.start(buildNative(), preparer));
+        return new LoadGenerator(await NativeLoadGenerator.start(buildNative(), preparer, rtPriority));
       } catch (e) {
-        if (want === 'c') throw e;
+        if (want === 'c' || rtPriority !== undefined) throw e;
         console.error(`media-loadgen: C load generator unavailable (${e instanceof Error ? e.message : String(e)}); using the Node one`);
       }
     }

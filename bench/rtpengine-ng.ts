@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { processCpuMicros } from './threads';
+import { rtpengineScheduling, type RelayPriority } from './priority';
 
 export type Bencode = string | number | Bencode[] | { [key: string]: Bencode };
 
@@ -74,14 +75,14 @@ export class RtpengineNg {
   }
 
   /**
-   * Starts the daemon in userspace on 127.0.0.1 and waits until it answers a ping. `nice`: its
-   * poller threads' nice value (--scheduling=other --priority=N); undefined = its default.
+   * Starts the daemon in userspace on 127.0.0.1 and waits until it answers a ping. `priority`: its
+   * poller threads' (--scheduling=other|fifo --priority=N, bench/priority.ts); none = its default.
    */
-  static async start(ngPort: number, portMin: number, portMax: number, nice?: number): Promise<RtpengineNg> {
+  static async start(ngPort: number, portMin: number, portMax: number, priority: RelayPriority = {}): Promise<RtpengineNg> {
     const child = spawn('rtpengine', [
       '--foreground', '--table=-1', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ngPort}`,
       `--port-min=${portMin}`, `--port-max=${portMax}`, '--log-stderr', '--log-level=3', '--delete-delay=0',
-      ...(nice === undefined ? [] : ['--scheduling=other', `--priority=${nice}`]),
+      ...rtpengineScheduling(priority),
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));

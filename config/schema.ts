@@ -147,6 +147,10 @@ export interface MediaDocument {
   fastPath: 'auto' | 'off';
   /** Nice value of the relay worker threads (-20 most favoured .. 19); null = the process's own. */
   nice?: number | null;
+  /** The relay worker threads' scheduling policy: 'other' (the fair scheduler) or real-time 'fifo'/'rr'. */
+  scheduling: 'other' | 'fifo' | 'rr';
+  /** Their real-time priority under 'fifo'/'rr' (1..99). */
+  rtPriority: number;
 }
 
 export interface LogDocument {
@@ -393,7 +397,7 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
       type: 'object',
       additionalProperties: false,
       required: ['portMin', 'portMax', 'address', 'inactivitySec', 'workers', 'inThread', 'allowDirectMedia',
-        'maxPacketsPerSec', 'warmStreams', 'kernelForwarding', 'batchedIo', 'fastPath'],
+        'maxPacketsPerSec', 'warmStreams', 'kernelForwarding', 'batchedIo', 'fastPath', 'scheduling', 'rtPriority'],
       properties: {
         // Below 1024 needs privileges and collides with well-known services.
         portMin: { type: 'integer', minimum: 1024, maximum: 65535 },
@@ -413,6 +417,9 @@ export const configSchema: JSONSchemaType<ConfigDocument> = {
         fastPath: { type: 'string', enum: ['auto', 'off'] },
         // setpriority(2)'s range; below the process's own needs CAP_SYS_NICE (media/relay/thread-priority.ts).
         nice: { type: 'integer', minimum: -20, maximum: 19, nullable: true },
+        // sched(7): SCHED_FIFO / SCHED_RR on the relay threads only (media/relay/thread-priority.ts).
+        scheduling: { type: 'string', enum: ['other', 'fifo', 'rr'] },
+        rtPriority: { type: 'integer', minimum: 1, maximum: 99 },
       },
     },
     log: {

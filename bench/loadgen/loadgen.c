@@ -26,6 +26,7 @@
  *               DIR/first.bin, N slots of SLOT octets: uint16 LE length, then the packet.
  *   stdout:     {"sent":...,"received":...,...} or {"error":"..."}
  *   stdin EOF:  exit 0.
+ * Priority: nice -10 (BENCH_LOADGEN_NICE=0: unchanged); BENCH_LOADGEN_RT=N: SCHED_FIFO at N.
  * Everything is bounded: N, FRAMES, file sizes; a run ends DRAIN_NS after its last send, and at
  * the latest OVERRUN_NS after its schedule whatever is left unsent.
  */
@@ -35,6 +36,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -529,6 +531,25 @@ int main(void) {
    */
   const char *nice_env = getenv("BENCH_LOADGEN_NICE");
   if (nice_env == NULL || strcmp(nice_env, "0") != 0) (void)setpriority(PRIO_PROCESS, 0, -10);
+  /*
+   * BENCH_LOADGEN_RT=N (1..99): SCHED_FIFO at N, for runs whose relays are real-time themselves
+   * (media-bridge --rt): below them, at any nice value, this program could not keep its schedule.
+   * Not best effort: a generator that is not above the relays would make the run meaningless.
+   */
+  const char *rt_env = getenv("BENCH_LOADGEN_RT");
+  if (rt_env != NULL) {
+    char *end = NULL;
+    long prio = strtol(rt_env, &end, 10);
+    struct sched_param sp = {.sched_priority = (int)prio};
+    if (end == rt_env || *end != '\0' || prio < 1 || prio > 99) {
+      printf("{\"error\":\"BENCH_LOADGEN_RT must be 1..99\"}\n");
+      return 1;
+    }
+    if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) != 0) {
+      print_error("BENCH_LOADGEN_RT: sched_setscheduler", errno);
+      return 1;
+    }
+  }
   setvbuf(stdout, NULL, _IOLBF, 0);
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) {

@@ -67,6 +67,7 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
         batchedIo: this.batchedIo(),
         fastPath: this.settings.fastPath !== 'off',
         nice: this.relayNice(cpus),
+        realtime: this.relayRealtime(cpus),
       },
       now: options.now,
       onEvent: (e) => this.onRelayEvent(e),
@@ -213,6 +214,26 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
       this.log?.warn('media: favoured relay threads on every core: a media flood could starve signalling; keep media.workers below the cores', { nice, workers: threads, cores: cpus });
     }
     return nice;
+  }
+
+  /**
+   * media.scheduling for the worker threads; never for the signalling thread (in-thread mode). A
+   * real-time relay thread takes its core from every fair-scheduled task for as long as it has
+   * packets, so on every core at once a media flood could hold signalling back (§7) to the share
+   * the kernel keeps for the fair scheduler: allowed, warned about, as for media.nice.
+   */
+  private relayRealtime(cpus: number): { policy: 'fifo' | 'rr'; priority: number } | undefined {
+    const realtime = this.settings.realtime;
+    if (realtime === undefined) return undefined;
+    const threads = this.settings.threads;
+    if (threads === 0) {
+      this.log?.info('media: media.scheduling applies to relay worker threads; in-thread mode leaves it unused', { scheduling: realtime.policy });
+      return undefined;
+    }
+    if (threads >= cpus) {
+      this.log?.warn('media: real-time relay threads on every core: a media flood could starve signalling; keep media.workers below the cores', { scheduling: realtime.policy, workers: threads, cores: cpus });
+    }
+    return realtime;
   }
 
   /** Whether the relay threads use the batched socket I/O addon (they load it themselves). */

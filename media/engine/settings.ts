@@ -28,6 +28,10 @@ export interface MediaSettings {
   readonly fastPath?: 'auto' | 'off';
   /** Nice value of the relay worker threads; null/absent = the process's own. */
   readonly nice?: number | null;
+  /** The relay worker threads' policy: 'fifo'/'rr' real-time at rtPriority, or 'other' (default: the fair scheduler). */
+  readonly scheduling?: 'other' | 'fifo' | 'rr';
+  /** Real-time priority 1..99 under 'fifo'/'rr'; default 10. */
+  readonly rtPriority?: number;
 }
 
 export interface ResolvedMediaSettings {
@@ -47,7 +51,16 @@ export interface ResolvedMediaSettings {
   readonly fastPath: 'auto' | 'off';
   /** Nice value of the relay worker threads; undefined = unchanged. */
   readonly nice: number | undefined;
+  /** The relay worker threads' real-time policy and priority; undefined = the fair scheduler. */
+  readonly realtime: { readonly policy: 'fifo' | 'rr'; readonly priority: number } | undefined;
 }
+
+/**
+ * media.rtPriority when not set. Any real-time priority is above every fair-scheduled task, which is
+ * all a relay thread needs; 10 stays below the kernel's threaded interrupt handlers (50), so a busy
+ * relay thread never holds back the interrupts that bring its packets in.
+ */
+export const DEFAULT_RT_PRIORITY = 10;
 
 export class MediaSettingsError extends Error {
   constructor(message: string) {
@@ -64,6 +77,10 @@ export function resolveMediaSettings(s: MediaSettings, cpus: number = os.cpus().
   if (isIP(advertised) !== family) throw new MediaSettingsError('media.advertisedAddress must be of the same IP family as media.address');
   if (isUnspecifiedAddress(advertised)) throw new MediaSettingsError('media.advertisedAddress must be a unicast address');
   if (s.portMin > s.portMax || s.portMax - s.portMin < 3) throw new MediaSettingsError('media.portMin..portMax must hold at least two port pairs');
+  const rtPriority = s.rtPriority ?? DEFAULT_RT_PRIORITY;
+  if (!Number.isInteger(rtPriority) || rtPriority < 1 || rtPriority > 99) throw new MediaSettingsError('media.rtPriority must be an integer from 1 to 99');
+  const scheduling = s.scheduling ?? 'other';
+  if (scheduling !== 'other' && scheduling !== 'fifo' && scheduling !== 'rr') throw new MediaSettingsError('media.scheduling must be other, fifo or rr');
   return {
     portMin: s.portMin,
     portMax: s.portMax,
@@ -79,6 +96,7 @@ export function resolveMediaSettings(s: MediaSettings, cpus: number = os.cpus().
     batchedIo: s.batchedIo ?? 'auto',
     fastPath: s.fastPath ?? 'auto',
     nice: s.nice ?? undefined,
+    realtime: scheduling === 'other' ? undefined : { policy: scheduling, priority: rtPriority },
   };
 }
 

@@ -200,4 +200,6 @@ export interface RelaySettings {
   readonly fastPath?: boolean;
   /** Nice value each worker thread gives itself at start (media.nice); absent = unchanged. */
   readonly nice?: number;
+  /** Real-time policy each worker thread gives itself at start (media.scheduling, media.rtPriority); absent = none. */
+  readonly realtime?: { readonly policy: 'fifo' | 'rr'; readonly priority: number };
 }

@@ -1,6 +1,7 @@
 /**
- * The relay worker threads' scheduling priority (media.nice), as rtpengine's `--priority` sets its
- * poller threads'. On Linux every thread is a task of its own: setpriority(2) on a thread id
+ * The relay worker threads' scheduling priority: a nice value (media.nice), as rtpengine's
+ * `--priority` sets its poller threads', or a real-time policy (media.scheduling), as its
+ * `--scheduling=fifo|rr --priority=N` does. On Linux every thread is a task of its own: setpriority(2) on a thread id
  * changes that thread only, so a relay thread can be favoured over the rest of the host (and over
  * the signalling thread, which keeps the process's priority) without a native call. Why it
  * matters: a relay thread that is runnable but waiting for a core leaves its sockets' packets
@@ -11,6 +12,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
+import { loadUdpIo, udpIoFault, type NativeUdpIoAddon } from './io/native';
 
 export type NiceResult =
   | { readonly ok: true; readonly thread: number; readonly nice: number }
@@ -41,4 +43,38 @@ export function setThreadNice(nice: number): NiceResult {
     return { ok: false, reason: code ?? 'setpriority failed' };
   }
   return { ok: true, thread, nice: os.getPriority(thread) };
+}
+
+export type RealtimePolicy = 'fifo' | 'rr';
+
+export type RealtimeResult =
+  | { readonly ok: true; readonly thread: number; readonly policy: RealtimePolicy; readonly priority: number }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Puts the calling thread under a real-time policy (sched(7)): SCHED_FIFO or SCHED_RR at `priority`
+ * 1..99. A real-time thread is never made to wait for a fair-scheduled one: a relay thread woken by
+ * a packet runs at once, instead of queueing behind whatever holds its core (docs/DESIGN.md
+ * "Relay thread scheduling"). Node has no call for it; the I/O addon has (src/sched.c). Needs root,
+ * CAP_SYS_NICE or RLIMIT_RTPRIO ≥ priority; a refusal leaves the thread as it was and is reported.
+ */
+export function setThreadRealtime(policy: RealtimePolicy, priority: number, addon: Pick<NativeUdpIoAddon, 'setRealtime' | 'threadScheduling'> | null = loadUdpIo()): RealtimeResult {
+  if (policy !== 'fifo' && policy !== 'rr') return { ok: false, reason: 'policy must be fifo or rr' };
+  if (!Number.isInteger(priority) || priority < 1 || priority > 99) return { ok: false, reason: 'priority must be an integer from 1 to 99' };
+  const thread = currentThreadId();
+  if (thread === undefined) return { ok: false, reason: 'per-thread scheduling needs Linux (/proc/thread-self)' };
+  if (!addon) return { ok: false, reason: `needs the native I/O addon: ${udpIoFault() ?? 'not loaded'}` };
+  const err = addon.setRealtime(policy, priority);
+  if (err === os.constants.errno.EPERM) {
+    return { ok: false, reason: `permission denied: a real-time policy needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO of at least ${priority}` };
+  }
+  if (err !== 0) return { ok: false, reason: errnoName(err) };
+  const now = addon.threadScheduling();
+  if (now.policy !== policy || now.priority !== priority) return { ok: false, reason: `the thread reads back ${now.policy} ${now.priority}` };
+  return { ok: true, thread, policy, priority };
+}
+
+function errnoName(err: number): string {
+  for (const [name, value] of Object.entries(os.constants.errno)) if (value === err) return name;
+  return `errno ${err}`;
 }

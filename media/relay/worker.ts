@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RelayHost } from './host';
 import type { RelayCommand, RelayEvent, RelaySettings } from './protocol';
-import { setThreadNice } from './thread-priority';
+import { setThreadNice, setThreadRealtime } from './thread-priority';
 
 export type WorkerRequest = { readonly id: number; readonly cmd: RelayCommand } | { readonly id: number; readonly shutdown: true };
 
@@ -16,6 +16,7 @@ if (!port) throw new Error('media/relay/worker.js must run in a worker thread');
 const settings = (workerData as { settings: RelaySettings }).settings;
 const host = new RelayHost({ ...settings, emit: (event) => port.postMessage({ event }) });
 if (settings.nice !== undefined) port.postMessage({ event: applyNice(settings.nice) });
+if (settings.realtime !== undefined) port.postMessage({ event: applyRealtime(settings.realtime.policy, settings.realtime.priority) });
 
 /** media.nice for this thread, and the one log line that says how it went. */
 function applyNice(nice: number): RelayEvent {
@@ -23,6 +24,14 @@ function applyNice(nice: number): RelayEvent {
   return r.ok
     ? { type: 'log', level: 'info', message: 'media: relay thread priority set', fields: { nice: r.nice, thread: r.thread } }
     : { type: 'log', level: 'warn', message: 'media: relay thread priority not set; the thread keeps the process\'s', fields: { nice, reason: r.reason } };
+}
+
+/** media.scheduling for this thread, and the one log line that says how it went. */
+function applyRealtime(policy: 'fifo' | 'rr', priority: number): RelayEvent {
+  const r = setThreadRealtime(policy, priority);
+  return r.ok
+    ? { type: 'log', level: 'info', message: 'media: relay thread scheduling set', fields: { policy: r.policy, priority: r.priority, thread: r.thread } }
+    : { type: 'log', level: 'warn', message: 'media: relay thread scheduling not set; the thread stays with the fair scheduler', fields: { policy, priority, reason: r.reason } };
 }
 
 port.on('message', (msg: WorkerRequest) => {

@@ -1,6 +1,7 @@
-/** media-bridge's flags: one parser for the numeric ones, each flag's range, an error naming the flag; --fast=off; --repeat and its summary. */
+/** media-bridge's flags: one parser for the numeric ones, each flag's range, an error naming the flag; --fast=off; --repeat and its summary; --rt and the terms it gives every backend. */
 import assert from 'node:assert/strict';
-import { callsArg, fastPathArg, niceArg, repeatArg, summariseRounds, workersArg } from '../../bench/media-bridge';
+import { callsArg, fastPathArg, niceArg, repeatArg, rtArg, summariseRounds, workersArg } from '../../bench/media-bridge';
+import { describePriority, generatorRt, rtpengineScheduling, underPriority } from '../../bench/priority';
 
 describe('bench/media-bridge flags', () => {
   it('MUST read --calls, --nice and --workers, with their defaults when absent', () => {
@@ -22,6 +23,24 @@ describe('bench/media-bridge flags', () => {
     assert.throws(() => niceArg(['--nice=-21']), /--nice must be an integer -20\.\.19/);
     assert.throws(() => niceArg(['--nice=1.5']), /--nice/);
     assert.throws(() => workersArg(['--workers=x']), /--workers must be an integer 0\.\.64/);
+  });
+
+  it('--rt MUST put every backend under SCHED_FIFO at N and the generator above them', () => {
+    assert.equal(rtArg(['--rt=10']), 10);
+    assert.equal(rtArg(['--nice=-10']), undefined);
+    assert.throws(() => rtArg(['--rt=0']), /--rt must be an integer 1\.\.89/);
+    assert.throws(() => rtArg(['--rt=90']), /--rt/, 'the generator must fit above');
+    assert.equal(generatorRt(10), 20);
+    assert.equal(generatorRt(89), 99);
+    assert.deepEqual(rtpengineScheduling({ rt: 10, nice: -10 }), ['--scheduling=fifo', '--priority=10'], 'a real-time policy wins over nice');
+    assert.deepEqual(rtpengineScheduling({ nice: -10 }), ['--scheduling=other', '--priority=-10']);
+    assert.deepEqual(rtpengineScheduling({}), []);
+    assert.deepEqual(underPriority({ rt: 5 }, ['/x/relay', '2']), ['chrt', '-f', '5', '/x/relay', '2']);
+    assert.deepEqual(underPriority({ nice: -3 }, ['/x/relay', '2']), ['nice', '-n', '-3', '/x/relay', '2']);
+    assert.deepEqual(underPriority({}, ['/x/relay', '2']), ['/x/relay', '2']);
+    assert.equal(describePriority({ rt: 10 }), 'SCHED_FIFO 10 (generator SCHED_FIFO 20)');
+    assert.equal(describePriority({ nice: -10 }), 'nice -10');
+    assert.equal(describePriority({}), 'unchanged');
   });
 
   it('MUST run one round unless --repeat says more, up to 50', () => {

@@ -250,6 +250,15 @@ describe('config/load', () => {
       assert.equal(loadConfig({ env: {}, set: ['media.nice=-5'] }).media.nice, -5);
     });
 
+    it('media.scheduling and media.rtPriority: sched(7)\'s policies and real-time range only', () => {
+      assert.equal(errorOf({ set: ['media.scheduling=batch'] }).message, 'config: media.scheduling: must be one of: other, fifo, rr (got "batch")');
+      assert.equal(errorOf({ set: ['media.rtPriority=0'] }).message, 'config: media.rtPriority: must be an integer 1..99 (got 0)');
+      assert.equal(errorOf({ set: ['media.rtPriority=100'] }).message, 'config: media.rtPriority: must be an integer 1..99 (got 100)');
+      const c = loadConfig({ env: {}, set: ['media.scheduling=fifo', 'media.rtPriority=20'] });
+      assert.deepEqual([c.media.scheduling, c.media.rtPriority], ['fifo', 20]);
+      assert.deepEqual([loadConfig({ env: {} }).media.scheduling, loadConfig({ env: {} }).media.rtPriority], ['other', 10], 'the defaults');
+    });
+
     it('media.portMin > media.portMax', () => {
       assert.equal(errorOf({ set: ['media.portMin=25000', 'media.portMax=24000'] }).message,
         'config: media.portMin: must not exceed media.portMax (25000 > 24000)');

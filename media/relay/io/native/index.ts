@@ -62,6 +62,14 @@ export interface NativeUdpIoAddon {
   readonly FAST_STATE_LENGTH: number;
   /** Words of each replay window after the fields (windows up to 32 × this packets). */
   readonly FAST_WINDOW_WORDS: number;
+  /**
+   * sched_setscheduler(2) on the calling thread only (src/sched.c), with SCHED_RESET_ON_FORK:
+   * 0, or its errno. Throws TypeError on a policy not named here or a priority out of its range
+   * (1..99 for fifo/rr, 0 for other).
+   */
+  setRealtime(policy: 'fifo' | 'rr' | 'other', priority: number): number;
+  /** The calling thread's policy and real-time priority. */
+  threadScheduling(): { readonly policy: 'fifo' | 'rr' | 'other' | 'unknown'; readonly priority: number };
 }
 
 function isAddon(value: unknown): value is NativeUdpIoAddon {
@@ -74,7 +82,9 @@ function isAddon(value: unknown): value is NativeUdpIoAddon {
     typeof v.META_INTS === 'number' &&
     Array.isArray(v.DELAY_BOUNDS_US) &&
     Array.isArray(v.FAST_FIELDS) &&
-    typeof v.FAST_STATE_LENGTH === 'number'
+    typeof v.FAST_STATE_LENGTH === 'number' &&
+    typeof v.setRealtime === 'function' &&
+    typeof v.threadScheduling === 'function'
   );
 }
 

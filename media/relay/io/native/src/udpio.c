@@ -33,6 +33,7 @@
 #include <uv.h>
 
 #include "fastpath.h"
+#include "sched.h"
 
 /* One slot holds one datagram; larger ones are reported truncated (length -1). */
 #define SLOT_OCTETS 2048
@@ -700,6 +701,7 @@ NAPI_MODULE_INIT() {
   };
   /* The SRTP sessions, from the same module, so that a rule can use the relay's own (fastpath.c). */
   if (!cg_srtp_init(env, exports)) return NULL;
+  if (!cg_sched_init(env, exports)) return NULL;
   napi_value cls, slot_octets, meta_ints;
   if (napi_define_class(env, "UdpIo", NAPI_AUTO_LENGTH, Construct, NULL, sizeof methods / sizeof methods[0], methods, &cls) != napi_ok) return NULL;
   napi_create_uint32(env, SLOT_OCTETS, &slot_octets);
