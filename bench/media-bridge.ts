@@ -325,7 +325,7 @@ export async function singleLevel(makeBackend: () => Promise<Backend>, gen: Load
   const { result: r, backend, threads } = await measureLevel(makeBackend, gen, n, mode, 'one', timing, true);
   const p = backend.name;
   const queue = r.queueDelayP99Ms === undefined ? '' : `; in our sockets' queues p99 ${r.queueDelayP99Ms} ms`;
-  console.error(`  ${p} ${mode} ${n} calls: ${verdict(r)}; p50 ${r.p50} ms p99 ${r.p99} ms${queue}; threads: ${describeThreads(threads)}`);
+  console.error(`  ${p} ${mode} ${n} calls: ${verdict(r)}; p50 ${r.p50} ms p99 ${r.p99} ms${queue}; threads: ${describeThreads(threads)}; generator lag ${r.sendLagMs} ms`);
   return {
     ...(r.queueDelayP99Ms === undefined ? {} : { [`${p}_queue_delay_p99_ms`]: r.queueDelayP99Ms }),
     [`${p}_calls`]: n,
@@ -337,6 +337,8 @@ export async function singleLevel(makeBackend: () => Promise<Backend>, gen: Load
     [`${p}_cpu_us_per_call_second`]: Math.round(r.cpuPerCallSecond),
     [`${p}_relay_threads`]: describeThreads(threads),
     [`${p}_generator_cpu_ms`]: r.generatorCpuMs,
+    // How late the generator sent its latest packet: the instrument's own delay (not counted in the latency).
+    [`${p}_generator_lag_ms`]: r.sendLagMs,
   };
 }
 

@@ -57,8 +57,9 @@ export interface ResolvedMediaSettings {
 
 /**
  * media.rtPriority when not set. Any real-time priority is above every fair-scheduled task, which is
- * all a relay thread needs; 10 stays below the kernel's threaded interrupt handlers (50), so a busy
- * relay thread never holds back the interrupts that bring its packets in.
+ * all a relay thread needs; 10 stays below the threaded interrupt handlers of kernels that thread
+ * them (priority 50), so there a busy relay thread does not hold back the interrupts that bring its
+ * packets in. (ksoftirqd is a fair task: docs/DESIGN.md "Relay thread scheduling".)
  */
 export const DEFAULT_RT_PRIORITY = 10;
 
