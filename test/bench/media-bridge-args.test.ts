@@ -1,6 +1,6 @@
 /** media-bridge's flags: one parser for the numeric ones, each flag's range, an error naming the flag; --fast=off; --repeat and its summary; --rt and the terms it gives every backend. */
 import assert from 'node:assert/strict';
-import { callsArg, fastPathArg, niceArg, repeatArg, rtArg, summariseRounds, workersArg } from '../../bench/media-bridge';
+import { callsArg, fastPathArg, GENERATOR_ON_TIME_MS, niceArg, repeatArg, rtArg, summariseRounds, workersArg } from '../../bench/media-bridge';
 import { describePriority, generatorRt, rtpengineScheduling, underPriority } from '../../bench/priority';
 
 describe('bench/media-bridge flags', () => {
@@ -69,5 +69,17 @@ describe('bench/media-bridge flags', () => {
     const odd = summariseRounds([round(9, 1, 1, 1), round(2, 1, 1, 1), round(5, 1, 1, 1)]);
     assert.equal(odd.ciphergate_p99_ms_median, 5);
     assert.equal(odd.ciphergate_runs_p99_within_5ms, 2, '5 ms itself is within');
+    assert.equal(odd.ciphergate_generator_lag_ms_runs, undefined, 'no lag recorded, no lag figures');
+  });
+
+  it('a repeated level MUST also say how late the generator was in each run, and the p99 of the runs it kept to its schedule, beside the whole', () => {
+    const run = (p99: number, lag: number) => ({ ciphergate_p99_ms: p99, ciphergate_cpu_us_per_call_second: 800, ciphergate_lost: 0, ciphergate_generator_lag_ms: lag });
+    const s = summariseRounds([run(30, 25), run(0.5, 1), run(6, 5), run(0.4, 2), run(20, 5.1)]);
+    assert.equal(s.ciphergate_p99_ms_median, 6, 'the whole is still the headline');
+    assert.equal(s.ciphergate_generator_lag_ms_runs, '25 / 1 / 5 / 2 / 5.1');
+    assert.equal(s.ciphergate_runs_generator_on_time, 3, `${GENERATOR_ON_TIME_MS} ms itself is on time, 5.1 is not`);
+    assert.equal(s.ciphergate_p99_ms_median_generator_on_time, 0.5);
+    assert.equal(s.ciphergate_runs_generator_on_time_p99_within_5ms, 2);
+    assert.equal(summariseRounds([run(9, 50)]).ciphergate_p99_ms_median_generator_on_time, -1, 'none on time');
   });
 });
