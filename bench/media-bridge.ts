@@ -373,8 +373,8 @@ export const repeatArg = (args: readonly string[]): number => intArg(args, 'repe
 
 /**
  * A run whose generator sent its latest packet more than this late was not driven as specified: the
- * instrument itself was held back (on this VM, by the host or the kernel's fair-task share, even at
- * the machine's top real-time priority), and its catch-up burst queues in the relay.
+ * instrument itself was held back (on this VM that happens even at the machine's top real-time
+ * priority), and its catch-up burst queues in the relay.
  */
 export const GENERATOR_ON_TIME_MS = 5;
 

@@ -1,14 +1,16 @@
 /**
  * The relay worker threads' scheduling priority: a nice value (media.nice), as rtpengine's
  * `--priority` sets its poller threads', or a real-time policy (media.scheduling), as its
- * `--scheduling=fifo|rr --priority=N` does. On Linux every thread is a task of its own: setpriority(2) on a thread id
- * changes that thread only, so a relay thread can be favoured over the rest of the host (and over
- * the signalling thread, which keeps the process's priority) without a native call. Why it
+ * `--scheduling=fifo|rr --priority=N` does. On Linux every thread is a task of its own and both
+ * are per thread, so a relay thread can be favoured over the rest of the host (and over the
+ * signalling thread, which keeps the process's priority). A nice value needs no native call
+ * (setpriority(2) on the thread id); a real-time policy does (the I/O addon's src/sched.c). Why it
  * matters: a relay thread that is runnable but waiting for a core leaves its sockets' packets
- * queued, and that wait is the added latency (docs/BENCHMARKS.md, session 9).
+ * queued, and that wait is the added latency (docs/BENCHMARKS.md, sessions 9 and 12).
  *
- * Lowering the nice value below the process's own needs root or CAP_SYS_NICE; a refusal leaves
- * the thread as it was and is reported, never thrown: media still flows.
+ * Favouring a thread needs root or CAP_SYS_NICE (a real-time policy: or an RLIMIT_RTPRIO of at
+ * least its priority); a refusal leaves the thread as it was and is reported, never thrown: media
+ * still flows.
  */
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
