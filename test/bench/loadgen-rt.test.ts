@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import { buildNative } from '../../bench/loadgen-native';
+import { hasCapSysNice, processSched } from '../helpers/sched';
 
 /** Starts the generator with `rt`; its first line, and its policy and real-time priority meanwhile (proc(5) stat fields 41, 40). */
 async function firstLine(rt: string, uid?: number): Promise<{ line: string; policy?: number; priority?: number; code: number | null }> {
@@ -17,13 +17,7 @@ async function firstLine(rt: string, uid?: number): Promise<{ line: string; poli
     lines.once('line', resolve);
     child.once('close', () => resolve(''));
   });
-  let policy: number | undefined;
-  let priority: number | undefined;
-  if (child.exitCode === null) {
-    const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    [priority, policy] = [Number(fields[40 - 3]), Number(fields[41 - 3])];
-  }
+  const { policy, priority } = child.exitCode === null ? processSched(child.pid!) : { policy: undefined, priority: undefined };
   child.stdin!.end();
   const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('close', resolve)));
   return { line, policy, priority, code };
@@ -33,8 +27,7 @@ describe('bench C load generator at SCHED_FIFO', function () {
   this.timeout(30_000);
   const hasCc = spawnSync('sh', ['-c', 'command -v cc'], { stdio: 'ignore' }).status === 0;
   const root = process.getuid?.() === 0;
-  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  const maySetRealtime = capEff !== null && (BigInt(`0x${capEff[1]}`) & (1n << 23n)) !== 0n; // CAP_SYS_NICE
+  const maySetRealtime = hasCapSysNice();
 
   it('MUST run at SCHED_FIFO at the priority asked', async function () {
     if (!hasCc || !maySetRealtime) this.skip();

@@ -15,6 +15,7 @@ import { loadUdpIo } from '../../../media/relay/io/native';
 import { currentThreadId, setThreadNice, setThreadRealtime, type NiceResult, type RealtimeResult } from '../../../media/relay/thread-priority';
 import { MediaSettingsError, resolveMediaSettings } from '../../../media/engine/settings';
 import { engineSettings } from '../engine/helpers';
+import { hasCapSysNice, schedOf, threadSched, type Sched } from '../../helpers/sched';
 
 /** Runs setThreadNice(nice) in a thread of its own, which then stays alive until `release`. */
 async function inThread(nice: number): Promise<{ result: NiceResult; release(): Promise<void> }> {
@@ -54,16 +55,6 @@ async function inRealtimeThread(policy: string, priority: number): Promise<{ res
   return { result: got.result, own: schedOf(got.own), child: schedOf(got.child), release: async () => void (await w.terminate()) };
 }
 
-interface Sched { policy: number; priority: number }
-/** proc(5) stat: rt_priority is field 40, policy field 41 (0 SCHED_OTHER, 1 SCHED_FIFO, 2 SCHED_RR). */
-function schedOf(stat: string): Sched {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(' '); // field 3 onwards
-  return { priority: Number(fields[40 - 3]), policy: Number(fields[41 - 3]) };
-}
-function threadSched(thread: number): Sched {
-  return schedOf(fs.readFileSync(`/proc/self/task/${thread}/stat`, 'utf8'));
-}
-
 interface Line { level: string; message: string; fields: Record<string, unknown> }
 function recorder(lines: Line[]): Logger {
   const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields: fields ?? {} });
@@ -73,11 +64,6 @@ function recorder(lines: Line[]): Logger {
 
 const linux = process.platform === 'linux' && fs.existsSync('/proc/thread-self');
 
-/** Whether this process may raise a thread's priority: CAP_SYS_NICE (bit 23) in its effective set, root or not. */
-function mayRaisePriority(): boolean {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m !== null && (BigInt(`0x${m[1]}`) & (1n << 23n)) !== 0n;
-}
 
 describe('relay thread priority (media.nice)', () => {
   before(function () {
@@ -121,7 +107,7 @@ describe('relay thread priority (media.nice)', () => {
   it('MUST favour a thread when privileged, and otherwise say that CAP_SYS_NICE is needed', async () => {
     const { result, release } = await inThread(-3);
     try {
-      if (mayRaisePriority()) {
+      if (hasCapSysNice()) {
         assert.ok(result.ok, `refused with CAP_SYS_NICE: ${result.ok ? '' : result.reason}`);
         assert.equal(os.getPriority(result.thread), -3);
       } else {
@@ -141,7 +127,7 @@ describe('relay thread priority (media.nice)', () => {
     it('MUST put that thread only under SCHED_FIFO when privileged, else say what is needed; a process it starts does not inherit it', async () => {
       const { result, own, child, release } = await inRealtimeThread('fifo', 3);
       try {
-        if (mayRaisePriority()) {
+        if (hasCapSysNice()) {
           assert.ok(result.ok, `refused with CAP_SYS_NICE: ${result.ok ? '' : result.reason}`);
           assert.deepEqual(own, { policy: 1, priority: 3 }, 'the kernel has the thread at SCHED_FIFO 3');
           assert.deepEqual(threadSched(result.thread), { policy: 1, priority: 3 });
@@ -158,7 +144,7 @@ describe('relay thread priority (media.nice)', () => {
     });
 
     it('MUST give SCHED_RR when asked', async function () {
-      if (!mayRaisePriority()) this.skip();
+      if (!hasCapSysNice()) this.skip();
       const { result, own, release } = await inRealtimeThread('rr', 1);
       try {
         assert.ok(result.ok);
@@ -263,7 +249,7 @@ describe('relay thread priority (media.nice)', () => {
       engine = new EmbeddedMediaEngine({ media: engineSettings({ inThread: false, workers: 2, scheduling: 'fifo', rtPriority: 4 }), logger: recorder(lines) });
       const said = await linesOf(lines, /relay thread scheduling (set|not set)/, 2);
       assert.equal(said.length, 2, JSON.stringify(lines));
-      if (mayRaisePriority()) {
+      if (hasCapSysNice()) {
         const threads = new Set(said.map((l) => l.fields.thread as number));
         assert.equal(threads.size, 2, 'two distinct threads');
         for (const l of said) {
