@@ -68,7 +68,8 @@ export function setThreadRealtime(policy: RealtimePolicy, priority: number, addo
   if (!addon) return { ok: false, reason: `needs the native I/O addon: ${udpIoFault() ?? 'not loaded'}` };
   const err = addon.setRealtime(policy, priority);
   if (err === os.constants.errno.EPERM) {
-    return { ok: false, reason: `permission denied: a real-time policy needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO of at least ${priority}` };
+    // systemd's RestrictRealtime=yes refuses it with EPERM too, whatever the privileges
+    return { ok: false, reason: `permission denied: a real-time policy needs root, CAP_SYS_NICE or an RLIMIT_RTPRIO of at least ${priority} (under systemd also RestrictRealtime=no)` };
   }
   if (err !== 0) return { ok: false, reason: errnoName(err) };
   const now = addon.threadScheduling();
