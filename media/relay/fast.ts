@@ -56,6 +56,16 @@ const FIELDS = [
 export type FastField = (typeof FIELDS)[number];
 const F = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<FastField, number>;
 
+/** The sequence tracker's fields and the state fields that carry them, one list for both ways (place, restoreTracker). */
+const TRACKER = [
+  ['seqBase', 'baseSeq'],
+  ['seqMax', 'maxSeq'],
+  ['seqCycles', 'cycles'],
+  ['seqReceived', 'received'],
+  ['seqBad', 'badSeq'],
+  ['seqLostAtRestart', 'lostAtRestart'],
+] as const satisfies readonly (readonly [FastField, keyof SequenceTracker])[];
+
 /** One SRTP side of a rule (SrtpContext.fastRtp). */
 export interface FastSrtpSide {
   readonly session: object;
@@ -124,13 +134,7 @@ export class FastRules {
     s[F.ssrc] = p.tracker.ssrc;
     this.putSide(p.inSide, F.inTag, F.inTop, F.inSize, FIELDS.length);
     this.putSide(p.outSide, F.outTag, F.outTop, F.outSize, FIELDS.length + this.words);
-    const t = p.tracker;
-    s[F.seqBase] = t.baseSeq;
-    s[F.seqMax] = t.maxSeq;
-    s[F.seqCycles] = t.cycles;
-    s[F.seqReceived] = t.received;
-    s[F.seqBad] = t.badSeq;
-    s[F.seqLostAtRestart] = t.lostAtRestart;
+    for (const [field, key] of TRACKER) s[F[field]] = p.tracker[key];
     const r = p.rewriter;
     s[F.rewriting] = r.rewriting ? 1 : 0;
     s[F.outSsrc] = r.outSsrc;
@@ -184,12 +188,7 @@ export class FastRules {
 
   /** The tracker's fields as the last take gave them. */
   restoreTracker(t: SequenceTracker): void {
-    t.baseSeq = this.get('seqBase');
-    t.maxSeq = this.get('seqMax');
-    t.cycles = this.get('seqCycles');
-    t.received = this.get('seqReceived');
-    t.badSeq = this.get('seqBad');
-    t.lostAtRestart = this.get('seqLostAtRestart');
+    for (const [field, key] of TRACKER) t[key] = this.get(field);
   }
 
   private putSide(side: FastSrtpSide | undefined, tag: number, top: number, size: number, wordsAt: number): void {
