@@ -43,11 +43,9 @@ export function tryLoadAddon<T>(file: string, check: (exports: unknown) => expor
 }
 
 /**
- * An addon loaded on first use, at most once per thread (addonPath + tryLoadAddon): `load()` gives
- * it or null, `fault()` why not (undefined when it loaded).
+ * The addon at `file` (an addonPath), loaded on first use, at most once per thread (tryLoadAddon
+ * keeps what each file gave): `load()` gives it or null, `fault()` why not (undefined when it loaded).
  */
-export function lazyAddon<T>(dir: string, relative: string, file: string, check: (exports: unknown) => exports is T): { load(): T | null; fault(): string | undefined } {
-  let loaded: { addon: T | null; fault: string | undefined } | undefined;
-  const get = (): { addon: T | null; fault: string | undefined } => (loaded ??= tryLoadAddon(addonPath(dir, relative, file), check));
-  return { load: () => get().addon, fault: () => get().fault };
+export function lazyAddon<T>(file: string, check: (exports: unknown) => exports is T): { load(): T | null; fault(): string | undefined } {
+  return { load: () => tryLoadAddon(file, check).addon, fault: () => tryLoadAddon(file, check).fault };
 }

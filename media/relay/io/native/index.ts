@@ -3,7 +3,7 @@
  * set per thread, read in batches with recvmmsg(2), written with sendto(2). Optional: when it is
  * not built or fails to load, `loadUdpIo()` returns null and the relay uses Node's dgram.
  */
-import { tryLoadAddon } from '../../../addon';
+import { lazyAddon } from '../../../addon';
 import { udpIoAddonPath } from './path';
 
 /** One thread's media sockets; see src/udpio.c for the contract of each method. */
@@ -88,12 +88,10 @@ function isAddon(value: unknown): value is NativeUdpIoAddon {
   );
 }
 
+const addon = lazyAddon(udpIoAddonPath(), isAddon);
+
 /** The addon (loaded at most once per thread), or null. */
-export function loadUdpIo(): NativeUdpIoAddon | null {
-  return tryLoadAddon(udpIoAddonPath(), isAddon).addon;
-}
+export const loadUdpIo = addon.load;
 
 /** Why the addon is not there (undefined when it is). */
-export function udpIoFault(): string | undefined {
-  return tryLoadAddon(udpIoAddonPath(), isAddon).fault;
-}
+export const udpIoFault = addon.fault;

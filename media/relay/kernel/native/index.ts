@@ -3,7 +3,7 @@
  * program and TCX link of the in-kernel forwarder (../program.ts, ../forwarder.ts). Optional: when
  * it is not built or fails to load, `loadKfwd()` returns null and media is relayed in user space.
  */
-import { lazyAddon } from '../../../addon';
+import { addonPath, lazyAddon } from '../../../addon';
 
 export interface NativeKfwd {
   /** A hash map of 12-octet keys and 88-octet values (BPF_F_NO_PREALLOC); its descriptor. */
@@ -32,7 +32,7 @@ function isNativeKfwd(value: unknown): value is NativeKfwd {
   return typeof v === 'object' && v !== null && FUNCTIONS.every((f) => typeof v[f] === 'function');
 }
 
-const addon = lazyAddon(__dirname, 'media/relay/kernel/native', 'ciphergate_kfwd.node', isNativeKfwd);
+const addon = lazyAddon(addonPath(__dirname, 'media/relay/kernel/native', 'ciphergate_kfwd.node'), isNativeKfwd);
 
 /** The addon (loaded at most once per thread), or null. */
 export const loadKfwd = addon.load;
