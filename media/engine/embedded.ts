@@ -197,43 +197,37 @@ export class EmbeddedMediaEngine extends EventEmitter implements MediaEngine {
     this.kernelForwarder?.close();
   }
 
-  /**
-   * media.nice for the worker threads; in-thread mode leaves the signalling thread as it is. Favoured
-   * relay threads on every core could take them all from signalling under a media flood (§7: a
-   * flooded call must not delay signalling), so that combination is allowed but warned about.
-   */
+  /** media.nice for the worker threads (relayThreadSetting). */
   private relayNice(cpus: number): number | undefined {
     const nice = this.settings.nice;
     if (nice === undefined) return undefined;
-    const threads = this.settings.threads;
-    if (threads === 0) {
-      this.log?.info('media: media.nice applies to relay worker threads; in-thread mode leaves it unused', { nice });
-      return undefined;
-    }
-    if (nice < 0 && threads >= cpus) {
-      this.log?.warn('media: favoured relay threads on every core: a media flood could starve signalling; keep media.workers below the cores', { nice, workers: threads, cores: cpus });
-    }
-    return nice;
+    return this.relayThreadSetting(nice, { key: 'media.nice', kind: 'favoured', favoured: nice < 0, fields: { nice } }, cpus);
   }
 
-  /**
-   * media.scheduling for the worker threads; never for the signalling thread (in-thread mode). A
-   * real-time relay thread takes its core from every fair-scheduled task for as long as it has
-   * packets, so on every core at once a media flood could hold signalling back (§7) to the share
-   * the kernel keeps for the fair scheduler: allowed, warned about, as for media.nice.
-   */
+  /** media.scheduling for the worker threads (relayThreadSetting): a real-time policy always favours them. */
   private relayRealtime(cpus: number): { policy: 'fifo' | 'rr'; priority: number } | undefined {
     const realtime = this.settings.realtime;
     if (realtime === undefined) return undefined;
+    return this.relayThreadSetting(realtime, { key: 'media.scheduling', kind: 'real-time', favoured: true, fields: { scheduling: realtime.policy } }, cpus);
+  }
+
+  /**
+   * A priority setting of the relay worker threads as they get it: never for the signalling thread
+   * (in-thread mode says once that it leaves it unused). Favoured relay threads on every core could
+   * take them all from signalling under a media flood (§7: a flooded call must not delay
+   * signalling); a real-time one leaves the fair scheduler only the share the kernel keeps for it.
+   * So that combination is allowed but warned about.
+   */
+  private relayThreadSetting<T>(value: T, s: { key: string; kind: string; favoured: boolean; fields: Record<string, unknown> }, cpus: number): T | undefined {
     const threads = this.settings.threads;
     if (threads === 0) {
-      this.log?.info('media: media.scheduling applies to relay worker threads; in-thread mode leaves it unused', { scheduling: realtime.policy });
+      this.log?.info(`media: ${s.key} applies to relay worker threads; in-thread mode leaves it unused`, s.fields);
       return undefined;
     }
-    if (threads >= cpus) {
-      this.log?.warn('media: real-time relay threads on every core: a media flood could starve signalling; keep media.workers below the cores', { scheduling: realtime.policy, workers: threads, cores: cpus });
+    if (s.favoured && threads >= cpus) {
+      this.log?.warn(`media: ${s.kind} relay threads on every core: a media flood could starve signalling; keep media.workers below the cores`, { ...s.fields, workers: threads, cores: cpus });
     }
-    return realtime;
+    return value;
   }
 
   /** Whether the relay threads use the batched socket I/O addon (they load it themselves). */
