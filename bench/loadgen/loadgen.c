@@ -512,17 +512,24 @@ static void run_command(char *line) {
   release(&r);
 }
 
-int main(void) {
-  const char *tick = getenv("BENCH_LOADGEN_TICK_US");
-  if (tick != NULL) {
-    char *end = NULL;
-    long us = strtol(tick, &end, 10);
-    if (end == tick || *end != '\0' || us < 50 || us > 20000) {
-      printf("{\"error\":\"BENCH_LOADGEN_TICK_US must be 50..20000\"}\n");
-      return 1;
-    }
-    tick_ns = us * 1000LL;
+/* The decimal integer in environment variable `name`: 1 with it in *out, 0 when unset, -1 (error printed) when not in lo..hi. */
+static int env_long(const char *name, long lo, long hi, long *out) {
+  const char *text = getenv(name);
+  if (text == NULL) return 0;
+  char *end = NULL;
+  *out = strtol(text, &end, 10);
+  if (end == text || *end != '\0' || *out < lo || *out > hi) {
+    printf("{\"error\":\"%s must be %ld..%ld\"}\n", name, lo, hi);
+    return -1;
   }
+  return 1;
+}
+
+int main(void) {
+  long us, prio;
+  const int tick = env_long("BENCH_LOADGEN_TICK_US", 50, 20000, &us);
+  if (tick < 0) return 1;
+  if (tick > 0) tick_ns = us * 1000LL;
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the benchmark that started it */
   /*
    * The instrument before the engine under test: on a machine they share, a generator that falls
@@ -536,15 +543,10 @@ int main(void) {
    * (media-bridge --rt): below them, at any nice value, this program could not keep its schedule.
    * Not best effort: a generator that is not above the relays would make the run meaningless.
    */
-  const char *rt_env = getenv("BENCH_LOADGEN_RT");
-  if (rt_env != NULL) {
-    char *end = NULL;
-    long prio = strtol(rt_env, &end, 10);
-    struct sched_param sp = {.sched_priority = (int)prio};
-    if (end == rt_env || *end != '\0' || prio < 1 || prio > 99) {
-      printf("{\"error\":\"BENCH_LOADGEN_RT must be 1..99\"}\n");
-      return 1;
-    }
+  const int rt = env_long("BENCH_LOADGEN_RT", 1, 99, &prio);
+  if (rt < 0) return 1;
+  if (rt > 0) {
+    const struct sched_param sp = {.sched_priority = (int)prio};
     if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) != 0) {
       print_error("BENCH_LOADGEN_RT: sched_setscheduler", errno);
       return 1;
